@@ -1,0 +1,90 @@
+"""Find, check, restore and atomically save model checkpoints.
+
+A model is a folder (e.g. `models/model_2/`) holding a `checkpoint` state file
+and one checkpoint prefix `model.ckpt-STEP` (`.index` + `.data-*`). A new model
+is always written under a new prefix and only then made current by rewriting
+the state file, which TensorFlow does atomically, so a crash at any moment
+leaves either the old model or the new one, whole.
+"""
+import glob
+import os
+
+import tensorflow as tf
+
+v1 = tf.compat.v1
+
+
+class CheckpointError(Exception):
+    """A checkpoint is missing, corrupt or belongs to the other model."""
+
+
+def resolve(path, model_number):
+    """Turn a model folder or a checkpoint prefix into a checkpoint prefix."""
+    hint = f'train one with: python create_model_{model_number}.py'
+    if os.path.isdir(path):
+        try:
+            prefix = tf.train.latest_checkpoint(path)
+        except Exception:
+            prefix = None
+        if prefix is None:
+            raise CheckpointError(f'no checkpoint in {path}/; {hint}')
+        return prefix
+    if os.path.isfile(path + '.index'):
+        return path
+    if path.endswith('.index') and os.path.isfile(path):
+        return path[:-len('.index')]
+    raise CheckpointError(f'no checkpoint at {path}; {hint}')
+
+
+def check_matches(prefix, net, model_number):
+    """Fail with a plain message unless `prefix` holds exactly `net`'s weights."""
+    try:
+        stored = dict(tf.train.list_variables(prefix))
+    except Exception as e:
+        raise CheckpointError(f'{prefix}: corrupt or unreadable checkpoint '
+                              f'({type(e).__name__})') from None
+    expected = {name: var.shape.as_list() for name, var in net.weights.items()}
+    if all(stored.get(name) == shape for name, shape in expected.items()):
+        return
+    other = 1 if model_number == 2 else 2
+    if 'W' in stored and 'conv1/W' not in stored:
+        kind = 'a model 1 checkpoint'
+    elif 'conv1/W' in stored:
+        kind = 'a model 2 checkpoint'
+    else:
+        kind = 'not a checkpoint of this project'
+    hint = f' (use predict_{other}.py)' if kind == f'a model {other} checkpoint' else ''
+    raise CheckpointError(f'{prefix}: {kind}, expected model {model_number}{hint}')
+
+
+def restore(sess, net, path, model_number):
+    """Restore `net`'s weights from a model folder or prefix; return the prefix."""
+    prefix = resolve(path, model_number)
+    check_matches(prefix, net, model_number)
+    try:
+        v1.train.Saver(net.weights).restore(sess, prefix)
+    except Exception as e:
+        raise CheckpointError(f'{prefix}: corrupt checkpoint ({type(e).__name__})') from None
+    return prefix
+
+
+def save_model(sess, net, folder, step):
+    """Write `net`'s weights (no optimizer state) as the folder's new model."""
+    os.makedirs(folder, exist_ok=True)
+    prefix = os.path.join(folder, f'model.ckpt-{step}')
+    n = 1
+    while glob.glob(glob.escape(prefix) + '.*'):   # never overwrite a checkpoint in place
+        prefix = os.path.join(folder, f'model.ckpt-{step}-{n}')
+        n += 1
+    saver = v1.train.Saver(net.weights, save_relative_paths=True)
+    saver.save(sess, prefix, write_meta_graph=False)  # switches the state file last
+    remove_stale(folder, keep=prefix)
+    return prefix
+
+
+def remove_stale(folder, keep):
+    """Delete older checkpoints in `folder`, once the new one is current."""
+    for path in glob.glob(os.path.join(glob.escape(folder), 'model.ckpt-*')):
+        if not os.path.basename(path).startswith(os.path.basename(keep) + '.'):
+            if os.path.isfile(path):
+                os.remove(path)

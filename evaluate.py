@@ -1,0 +1,123 @@
+"""Measure a model on a labelled folder of your own handwriting.
+
+Labels come from a `labels.csv` (`filename,label`) in the folder, else from a
+digit folder name (`train/3/x.png`), else from a file name starting with the
+digit (`7_thin.png`). Prints accuracy overall and per digit, the confusion
+matrix and the misses; `--report` draws the misses as a contact sheet.
+"""
+import csv
+import os
+import re
+import sys
+
+import numpy as np
+
+
+def labelled_files(folder):
+    """[(path, label)] for every labelled image under `folder`."""
+    from predict import expand_inputs
+    table = os.path.join(folder, 'labels.csv')
+    if os.path.isfile(table):
+        with open(table, newline='') as f:
+            return [(os.path.join(folder, row['filename']), int(row['label']))
+                    for row in csv.DictReader(f)]
+    paths, _ = expand_inputs([folder])
+    out = []
+    for path in paths:
+        parent = os.path.basename(os.path.dirname(path))
+        name = os.path.basename(path)
+        if re.fullmatch(r'\d', parent):
+            out.append((path, int(parent)))
+        elif re.match(r'\d(?!\d)', name):
+            out.append((path, int(name[0])))
+    return out
+
+
+def confusion(truth, guess):
+    matrix = np.zeros((10, 10), int)
+    for t, g in zip(truth, guess):
+        if g is not None:
+            matrix[t, g] += 1
+    return matrix
+
+
+def run(classifier, items, single=False):
+    """Read each (path, label) as the CLI does: (guesses, prepared 28x28s). A
+    picture read as several digits, or not read, is a miss (guess None)."""
+    from predict import prepare, read_all
+    results = read_all(classifier, prepare([p for p, _ in items], single))
+    guesses, images = [], []
+    for r in results:
+        if isinstance(r, str):
+            print(f'error: {r}', file=sys.stderr)
+            guesses.append(None)
+            images.append(None)
+        else:
+            guesses.append(int(r[0][1].argmax()) if len(r) == 1 else None)
+            images.append(r[0][0])
+    return guesses, images
+
+
+def print_summary(items, guesses):
+    truth = [label for _, label in items]
+    correct = [g == t for g, t in zip(guesses, truth)]
+    print(f'accuracy {np.mean(correct):.4f} ({sum(correct)}/{len(items)})')
+    for d in range(10):
+        mine = [c for c, t in zip(correct, truth) if t == d]
+        if mine:
+            print(f'  digit {d}: {np.mean(mine):.4f} ({sum(mine)}/{len(mine)})')
+    print('confusion matrix (rows: truth, columns: guess)')
+    print('     ' + ' '.join(f'{d:4d}' for d in range(10)))
+    for d, row in enumerate(confusion(truth, guesses)):
+        print(f'  {d}: ' + ' '.join(f'{v:4d}' for v in row))
+    misses = [(p, t, g) for (p, t), g in zip(items, guesses) if g != t]
+    if misses:
+        print('misses (path, truth, guess):')
+        for p, t, g in misses:
+            print(f'  {p}\t{t}\t{"unreadable" if g is None else g}')
+    return float(np.mean(correct))
+
+
+def draw_report(path, items, guesses, images):
+    """A contact sheet of the misses: the original beside what the network saw."""
+    from PIL import Image, ImageDraw, ImageOps
+    misses = [(p, t, g, im) for (p, t), g, im in zip(items, guesses, images) if g != t]
+    cell_w, cell_h, cols = 200, 120, 4
+    rows = max(1, -(-len(misses) // cols))
+    sheet = Image.new('RGB', (cols * cell_w, rows * cell_h), 'white')
+    draw = ImageDraw.Draw(sheet)
+    if not misses:
+        draw.text((10, 10), 'no misses', fill='black')
+    for i, (p, t, g, im) in enumerate(misses):
+        x, y = (i % cols) * cell_w, (i // cols) * cell_h
+        try:
+            with Image.open(p) as original:
+                thumb = ImageOps.contain(original.convert('RGB'), (90, 90))
+            sheet.paste(thumb, (x + 5, y + 5))
+        except Exception:
+            draw.text((x + 5, y + 40), 'unreadable', fill='red')
+        if im is not None:
+            seen = Image.fromarray((im * 255).astype(np.uint8)).resize((84, 84), Image.NEAREST)
+            sheet.paste(seen, (x + 105, y + 5))
+        draw.text((x + 5, y + 100), f'truth {t}  guess {"?" if g is None else g}', fill='red')
+    sheet.save(path)
+
+
+def main(args):
+    items = labelled_files(args.evaluate)
+    if not items:
+        print(f'error: {args.evaluate}: no labelled images (labels.csv, digit folders or '
+              'file names starting with the digit)', file=sys.stderr)
+        return 1
+    from predict import Classifier
+    try:
+        classifier = Classifier(args.model_number, args.model)
+    except Exception as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 1
+    guesses, images = run(classifier, items, args.single)
+    print_summary(items, guesses)
+    if args.report:
+        draw_report(args.report, items, guesses, images)
+        print(f'report written to {args.report}')
+    return 0

@@ -1,0 +1,275 @@
+"""Turn any picture of a handwritten digit into the 28x28 form MNIST uses.
+
+MNIST digits are light ink on black, their bounding box scaled into 20x20
+(aspect kept, area-averaged), placed in 28x28 with the centre of mass at the
+centre. Real pictures are not: they are photos with shadows, dark or light
+ink, transparent canvases, thin pen lines on large pages. So we first find
+the ink (how far each pixel is from the local paper colour, separated with
+Otsu's threshold), keep the digit's strokes and drop specks and page borders,
+bring the stroke width to MNIST's, and only then do MNIST's own normalisation.
+"""
+import warnings
+
+import numpy as np
+from PIL import Image, ImageOps
+from scipy import ndimage
+
+WORK_SIZE = 600          # long side we reduce large photos to before looking for ink
+MIN_CONTRAST = 0.08      # weaker ink than this (0..1) is not a digit
+MNIST_STROKE = 1.9       # median stroke width of MNIST digits in their 20x20 box
+THICK_SCALE = 80         # resolution at which thin or fat strokes are corrected
+
+
+class ImageError(Exception):
+    """The file is not a picture we can read, or shows no digit."""
+
+
+def load_image(path):
+    """Open `path` as an upright Pillow image (first frame), refusing images
+    so large they would exhaust memory before decoding them."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('error', Image.DecompressionBombWarning)
+            img = Image.open(path)
+            img.draft('RGB', (2 * WORK_SIZE, 2 * WORK_SIZE))   # JPEG: decode at reduced size
+            img = ImageOps.exif_transpose(img)
+            img.load()
+    except FileNotFoundError:
+        raise ImageError(f'{path}: no such file') from None
+    except IsADirectoryError:
+        raise ImageError(f'{path}: is a directory') from None
+    except PermissionError:
+        raise ImageError(f'{path}: permission denied') from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(f'{path}: image too large to read safely') from None
+    except Image.UnidentifiedImageError:
+        raise ImageError(f'{path}: not an image file Pillow can read') from None
+    except (OSError, SyntaxError, ValueError, EOFError, MemoryError, TypeError,
+            IndexError, KeyError, ZeroDivisionError, struct_error()) as e:
+        raise ImageError(f'{path}: damaged or truncated image ({short(e)})') from None
+    if img.width < 1 or img.height < 1:
+        raise ImageError(f'{path}: image has no pixels')
+    return img
+
+
+def struct_error():
+    import struct
+    return struct.error
+
+
+def short(e):
+    text = str(e).splitlines()[0] if str(e) else type(e).__name__
+    return text[:80]
+
+
+def to_array(img):
+    """RGB float array in 0..1, transparent areas filled with a colour that
+    contrasts with the opaque strokes (canvas exports are often transparent
+    black behind black ink)."""
+    if img.mode in ('I;16', 'I;16B', 'I;16L', 'I;16N', 'I', 'F'):
+        a = np.asarray(img.convert('F') if img.mode != 'F' else img, np.float32)
+        a = a / (65535.0 if img.mode.startswith('I;16') else max(1e-6, float(np.abs(a).max())))
+        return np.repeat(np.clip(a, 0, 1)[..., None], 3, axis=2)
+    has_alpha = img.mode in ('RGBA', 'LA', 'PA', 'RGBa', 'La') or 'transparency' in img.info
+    rgba = np.asarray(img.convert('RGBA'), np.float32) / 255.0
+    rgb, alpha = rgba[..., :3], rgba[..., 3:]
+    if has_alpha and alpha.min() < 0.5 < alpha.max():
+        opaque = rgb[alpha[..., 0] >= 0.5].mean()
+        background = 1.0 if opaque < 0.5 else 0.0
+        rgb = rgb * alpha + background * (1 - alpha)
+    return rgb
+
+
+def reduce(img):
+    """Shrink very large pictures (area-averaging keeps thin strokes' ink)."""
+    scale = max(img.size) / WORK_SIZE
+    if scale > 1:
+        img = img.resize((max(1, round(img.width / scale)), max(1, round(img.height / scale))),
+                         Image.BOX)
+    return img
+
+
+def local_background(rgb):
+    """Paper colour around each pixel.
+
+    Small pictures (drawings, scans of one digit) have even paper: the median
+    colour of the picture, as ink covers less than half of it even in a tight
+    crop (the border is no guide there: strokes often run along it).
+    Photos and large pages get a median over half the picture, taken on a small
+    copy: it follows smooth lighting gradients and shadows, and ink covers well
+    under half of any such window.
+    """
+    h, w = rgb.shape[:2]
+    if max(h, w) <= 64:
+        return np.broadcast_to(np.median(rgb.reshape(-1, 3), axis=0), rgb.shape)
+    scale = min(1.0, 48 / max(h, w))
+    small_size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    channels = []
+    for c in range(3):
+        small = Image.fromarray(np.ascontiguousarray(rgb[..., c])).resize(small_size, Image.BOX)
+        s = ndimage.median_filter(np.asarray(small), size=max(3, (max(small_size) // 2) | 1),
+                                  mode='reflect')
+        channels.append(np.asarray(Image.fromarray(s).resize((w, h), Image.BILINEAR)))
+    return np.stack(channels, axis=2)
+
+
+def otsu(values):
+    """Otsu's threshold of values in 0..1."""
+    hist, edges = np.histogram(values, bins=256, range=(0, 1))
+    p = hist / max(1, hist.sum())
+    omega = np.cumsum(p)
+    mu = np.cumsum(p * edges[:-1])
+    between = (mu[-1] * omega - mu) ** 2 / np.maximum(omega * (1 - omega), 1e-12)
+    return edges[int(np.argmax(between))]
+
+
+def ink_map(img):
+    """Ink strength in 0..1 (1 = typical ink, 0 = paper), whatever the
+    ink and paper colours, and the mask of the digit's strokes."""
+    rgb = to_array(reduce(img))
+    distance = np.sqrt(((rgb - local_background(rgb)) ** 2).mean(axis=2))
+    if distance.max() < MIN_CONTRAST:
+        raise ImageError('no digit found (the picture is blank or uniform)')
+    t = max(otsu(distance / distance.max()) * distance.max(), MIN_CONTRAST / 2)
+    mask = keep_strokes(distance > t)
+    if not mask.any():
+        raise ImageError('no digit found (only specks or borders)')
+    ink_level = np.median(distance[mask])
+    floor = t / 2
+    ink = np.clip((distance - floor) / max(ink_level - floor, 1e-6), 0, 1)
+    near = ndimage.binary_dilation(mask, iterations=2)
+    return np.where(near, ink, 0).astype(np.float32), mask
+
+
+def keep_strokes(mask):
+    """Drop specks and page borders or ruled lines; keep the digit's pieces."""
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
+    if n == 0:
+        return mask
+    sizes = ndimage.sum(mask, labels, range(1, n + 1))
+    boxes = ndimage.find_objects(labels)
+    h, w = mask.shape
+    keep = np.zeros(n + 1, bool)
+    for i, (box, size) in enumerate(zip(boxes, sizes), start=1):
+        bh, bw = box[0].stop - box[0].start, box[1].stop - box[1].start
+        touches = box[0].start == 0 or box[1].start == 0 or box[0].stop == h or box[1].stop == w
+        line = (bw > 0.6 * w and bh < 0.1 * h) or (bh > 0.6 * h and bw < 0.1 * w)
+        frame = bw > 0.9 * w and bh > 0.9 * h and size < 0.2 * bw * bh and touches
+        keep[i] = not (touches and line) and not frame
+    if not keep.any():    # nothing but lines: then the lines are the digit (a 1, a 7)
+        keep[1:] = True
+    largest = max(sizes[i - 1] for i in range(1, n + 1) if keep[i])
+    for i in range(1, n + 1):
+        keep[i] &= sizes[i - 1] >= 0.08 * largest
+    return keep[labels]
+
+
+def stroke_width(mask):
+    """Mean stroke width in pixels: ink area over half its outline length."""
+    m = np.pad(mask, 1)
+    edges = (m[1:, :] != m[:-1, :]).sum() + (m[:, 1:] != m[:, :-1]).sum()
+    return 2.0 * m.sum() / max(1, edges)
+
+
+def normalise_strokes(ink):
+    """Bring the stroke width of a cropped digit to MNIST's: a thin pen line on
+    a big canvas and a 1-pixel doodle are thickened, fat marker thinned."""
+    h, w = ink.shape
+    width = stroke_width(ink > 0.5) * 20 / max(h, w)
+    if 0.65 * MNIST_STROKE <= width <= 1.8 * MNIST_STROKE:
+        return ink
+    scale = THICK_SCALE / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    big = np.asarray(Image.fromarray(ink).resize(size, Image.BILINEAR if scale > 1 else Image.BOX))
+    # Shrinking a thin line greys it: bring its strokes back to full strength.
+    big = np.clip(big / np.percentile(big[big > 0.05], 95), 0, 1)
+    current = stroke_width(big > 0.5)
+    target = MNIST_STROKE * THICK_SCALE / 20
+    radius = round(abs(target - current) / 2)
+    if radius == 0:
+        return big
+    if current < target:
+        # Pad first so strokes grow outwards too, then crop to the new extent,
+        # as if the digit had been written with a broader pen.
+        thick = ndimage.grey_dilation(np.pad(big, radius), footprint=_disk(radius))
+        return crop(thick, thick > 0.05)
+    thinner = ndimage.grey_erosion(big, footprint=_disk(max(1, round((current - 1.3 * target) / 2))))
+    return thinner if thinner.max() > 0.5 else big
+
+
+def _disk(r):
+    y, x = np.ogrid[-r:r + 1, -r:r + 1]
+    return x * x + y * y <= r * r + r
+
+
+def to_mnist(ink):
+    """MNIST's normalisation of a cropped ink image: fit the box into 20x20
+    (area-averaged, aspect kept), darkest ink to 1.0, centre of mass at the
+    centre of 28x28."""
+    h, w = ink.shape
+    side = max(h, w)
+    square = np.zeros((side, side), np.float32)
+    square[(side - h) // 2:(side - h) // 2 + h, (side - w) // 2:(side - w) // 2 + w] = ink
+    picture = Image.fromarray(square)
+    if side < THICK_SCALE:
+        # Enlarge small crops smoothly first, so a 16x16 binary scan gets
+        # MNIST's anti-aliased edges instead of blocky pixels.
+        picture = picture.resize((THICK_SCALE, THICK_SCALE), Image.BILINEAR)
+    small = np.asarray(picture.resize((20, 20), Image.BOX), np.float32)
+    small = np.clip(small, 0, None)
+    if small.max() <= 0:
+        raise ImageError('no digit found')
+    small /= small.max()
+    cy, cx = ndimage.center_of_mass(small)
+    top, left = int(round(14 - cy - 0.5)), int(round(14 - cx - 0.5))
+    top, left = min(max(top, 0), 8), min(max(left, 0), 8)
+    out = np.zeros((28, 28), np.float32)
+    out[top:top + 20, left:left + 20] = small
+    # The rest of the way by a sub-pixel shift, so the same digit always lands
+    # in the same place whatever its size and position in the picture.
+    out = np.clip(ndimage.shift(out, (13.5 - top - cy, 13.5 - left - cx), order=1), 0, None)
+    return out / out.max()
+
+
+def crop(ink, mask):
+    ys, xs = np.nonzero(mask)
+    return ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+
+
+def prepare_image(img):
+    """A Pillow image -> 28x28 float32 array in 0..1, ink high."""
+    ink, mask = ink_map(img)
+    return to_mnist(normalise_strokes(crop(ink, mask)))
+
+
+def imageprepare(path):
+    """The 784 values (0..1, ink high) the models take, from an image file."""
+    img = load_image(path)
+    try:
+        return prepare_image(img).reshape(784)
+    except ImageError as e:
+        raise ImageError(f'{path}: {e}') from None
+
+
+def digit_candidates(img, single=False):
+    """The digits in a picture, left to right, for reading a whole number.
+
+    Each entry is (whole, parts): the 28x28 of one digit and, when that ink is
+    much wider than tall (perhaps touching digits), the 28x28s of its best cut,
+    else None. With `single`, all ink is one digit.
+    """
+    import segment
+    ink, mask = ink_map(img)
+    if single:
+        return [(to_mnist(normalise_strokes(crop(ink, mask))), None)]
+
+    def prepare(m):
+        near = ndimage.binary_dilation(m, iterations=2)
+        return to_mnist(normalise_strokes(crop(np.where(near, ink, 0), m)))
+
+    entries = []
+    for m in segment.group_digits(mask):
+        k = segment.parts_if_touching(m)
+        parts = [prepare(p) for p in segment.cut(m, k)] if k > 1 else None
+        entries.append((prepare(m), parts))
+    return entries

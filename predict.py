@@ -1,0 +1,198 @@
+"""Read digits from pictures with a trained model: the code behind
+predict_1.py and predict_2.py.
+
+Images are prepared first (no TensorFlow needed), then TensorFlow is
+imported, the graph built and the checkpoint restored once, and every digit
+of every image is classified in one batched pass.
+"""
+import argparse
+import glob
+import json
+import os
+import sys
+
+import numpy as np
+
+EXIT_FAILED, EXIT_USAGE = 1, 2
+IMAGE_TYPES = ('.png', '.jpg', '.jpeg', '.gif', '.bmp', '.tif', '.tiff', '.webp', '.ppm', '.pgm')
+
+
+def parse_args(model_number, argv=None):
+    p = argparse.ArgumentParser(
+        description=f'Print the digit (or number) written in each picture, read by model {model_number}.',
+        epilog='Exit status: 0 all read, 1 some input could not be read, 2 bad usage.')
+    p.add_argument('inputs', nargs='*', metavar='IMAGE',
+                   help='image files, folders (read recursively) or glob patterns')
+    p.add_argument('--model', default=f'models/model_{model_number}',
+                   help='model folder or checkpoint prefix (default: %(default)s)')
+    p.add_argument('--single', action='store_true',
+                   help='read each picture as one digit, never as a number')
+    p.add_argument('--json', action='store_true', help='one JSON object per line')
+    p.add_argument('--top-k', type=int, metavar='K', help='show the K most likely digits')
+    p.add_argument('--min-confidence', type=float, metavar='P',
+                   help='print ? for a digit read with less confidence than P')
+    p.add_argument('--save-prepared', metavar='DIR',
+                   help='write each 28x28 as the network sees it (enlarged) into DIR')
+    p.add_argument('--evaluate', metavar='DIR',
+                   help='measure accuracy on a labelled folder (labels.csv, digit folders or '
+                        'file names starting with the digit)')
+    p.add_argument('--report', metavar='PNG', help='with --evaluate: draw the misses into PNG')
+    args = p.parse_args(argv)
+    if not args.inputs and not args.evaluate:
+        p.error('give at least one image (or --evaluate DIR)')
+    if args.top_k is not None and not 1 <= args.top_k <= 10:
+        p.error('--top-k must be between 1 and 10')
+    if args.min_confidence is not None and not 0 <= args.min_confidence <= 1:
+        p.error('--min-confidence must be between 0 and 1')
+    if args.report and not args.evaluate:
+        p.error('--report goes with --evaluate')
+    args.model_number = model_number
+    return args
+
+
+def expand_inputs(inputs):
+    """Files, folders (every image inside, sorted) and globs -> (paths, errors)."""
+    paths, errors = [], []
+    for item in inputs:
+        if os.path.isdir(item):
+            found = sorted(os.path.join(d, f) for d, _, files in os.walk(item) for f in files
+                           if f.lower().endswith(IMAGE_TYPES))
+            if not found:
+                errors.append(f'{item}: no images in this folder')
+            paths.extend(found)
+        elif not os.path.exists(item) and glob.has_magic(item):
+            found = sorted(glob.glob(item, recursive=True))
+            if not found:
+                errors.append(f'{item}: no file matches')
+            paths.extend(found)
+        else:
+            paths.append(item)
+    return paths, errors
+
+
+class Classifier:
+    """A model's graph and weights, restored once, classifying batches."""
+
+    def __init__(self, model_number, model_path):
+        from train import quiet_tensorflow, session_config
+        quiet_tensorflow()
+        import tensorflow as tf
+        import checkpoint
+        import graphs
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            self.net = graphs.BUILDERS[model_number]()
+            self.sess = tf.compat.v1.Session(config=session_config(None))
+            self.prefix = checkpoint.restore(self.sess, self.net, model_path, model_number)
+
+    def probabilities(self, images):
+        """images: [n, 28, 28] -> [n, 10]"""
+        if len(images) == 0:
+            return np.zeros((0, 10), np.float32)
+        out = []
+        for i in range(0, len(images), 1000):
+            batch = np.asarray(images[i:i + 1000], np.float32).reshape(-1, 784)
+            out.append(self.sess.run(self.net.probabilities, {self.net.x: batch}))
+        return np.concatenate(out)
+
+
+def prepare(paths, single):
+    """For each path: a list of (whole, parts) digit entries, or an error message."""
+    from imageprepare import ImageError, digit_candidates, load_image
+    prepared = []
+    for path in paths:
+        try:
+            prepared.append(digit_candidates(load_image(path), single))
+        except ImageError as e:
+            message = str(e)
+            prepared.append(message if message.startswith(path) else f'{path}: {message}')
+    return prepared
+
+
+def read_all(classifier, prepared):
+    """Classify every candidate in one pass; per image, a list of (28x28, probs) per digit."""
+    images = []
+    for entries in prepared:
+        if isinstance(entries, list):
+            for whole, parts in entries:
+                images.append(whole)
+                images.extend(parts or ())
+    probs = iter(classifier.probabilities(np.array(images)))
+    results = []
+    for entries in prepared:
+        if not isinstance(entries, list):
+            results.append(entries)
+            continue
+        digits = []
+        for whole, parts in entries:
+            p = next(probs)
+            split = [(part, next(probs)) for part in parts or ()]
+            if split and min(q.max() for _, q in split) > p.max():   # touching digits
+                digits += split
+            else:
+                digits.append((whole, p))
+        results.append(digits)
+    return results
+
+
+def describe(digits, top_k=None, min_confidence=None):
+    """The text printed for one image's digits."""
+    if top_k:
+        return ' | '.join(' '.join(f'{d}:{p[d]:.3f}' for d in np.argsort(-p)[:top_k])
+                          for _, p in digits)
+    return ''.join('?' if min_confidence is not None and p.max() < min_confidence
+                   else str(int(p.argmax())) for _, p in digits)
+
+
+def as_json(path, digits, min_confidence=None):
+    doubtful = [bool(min_confidence is not None and p.max() < min_confidence) for _, p in digits]
+    return json.dumps({
+        'path': path,
+        'result': describe(digits, None, min_confidence),
+        'confidence': round(float(min(p.max() for _, p in digits)), 4),
+        'uncertain': any(doubtful),
+        'digits': [{'digit': int(p.argmax()), 'confidence': round(float(p.max()), 4),
+                    'probabilities': [round(float(v), 4) for v in p]} for _, p in digits],
+    })
+
+
+def save_prepared(folder, path, digits):
+    from PIL import Image
+    os.makedirs(folder, exist_ok=True)
+    stem = os.path.splitext(os.path.basename(path))[0]
+    for i, (image, _) in enumerate(digits):
+        name = f'{stem}.png' if len(digits) == 1 else f'{stem}_{i}.png'
+        Image.fromarray((image * 255).astype(np.uint8)).resize((280, 280), Image.NEAREST) \
+            .save(os.path.join(folder, name))
+
+
+def main(model_number, argv=None):
+    args = parse_args(model_number, argv)
+    if args.evaluate:
+        import evaluate
+        sys.exit(evaluate.main(args))
+    paths, errors = expand_inputs(args.inputs)
+    for e in errors:
+        print(f'error: {e}', file=sys.stderr)
+    prepared = prepare(paths, args.single)
+    try:
+        classifier = Classifier(model_number, args.model)
+    except Exception as e:   # CheckpointError, or TensorFlow failing to start
+        print(f'error: {e}', file=sys.stderr)
+        sys.exit(EXIT_FAILED)
+    results = read_all(classifier, prepared)
+    alone = len(args.inputs) == 1 and len(paths) == 1 and not os.path.isdir(args.inputs[0])
+    failed = bool(errors)
+    for path, digits in zip(paths, results):
+        if isinstance(digits, str):
+            print(f'error: {digits}', file=sys.stderr)
+            failed = True
+            continue
+        if args.save_prepared:
+            save_prepared(args.save_prepared, path, digits)
+        if args.json:
+            print(as_json(path, digits, args.min_confidence))
+        else:
+            text = describe(digits, args.top_k, args.min_confidence)
+            print(text if alone else f'{path}\t{text}')
+    sys.exit(EXIT_FAILED if failed else 0)

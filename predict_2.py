@@ -1,0 +1,10 @@
+"""Print the digit in a picture, read by model 2.
+
+    python predict_2.py samples/7.png          # -> 7
+    python predict_2.py a.png b.png photos/    # -> PATH<TAB>DIGIT per picture
+    python predict_2.py --help
+"""
+import predict
+
+if __name__ == '__main__':
+    predict.main(2)

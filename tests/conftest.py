@@ -1,0 +1,32 @@
+"""Shared test helpers: the repository root on sys.path, where MNIST and the
+development set are, and running the project's scripts as a user would."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, 'tests'))
+SHARED = os.path.join(os.path.dirname(ROOT), 'shared')
+DEV_SET = os.path.join(SHARED, 'handwriting-dev')
+
+
+def mnist_dir():
+    import mnist_data
+    return mnist_data.find_dir(os.path.join(SHARED, 'mnist'))
+
+
+needs_mnist = pytest.mark.skipif(
+    mnist_dir() is None,
+    reason='MNIST files not found in $MNIST_DATA_DIR, ../shared/mnist or ./MNIST_data')
+
+
+def run(script, *args, timeout=300):
+    """Run one of the project's scripts in a fresh process, as a user would."""
+    env = dict(os.environ)
+    if mnist_dir():
+        env['MNIST_DATA_DIR'] = os.path.abspath(mnist_dir())
+    return subprocess.run([sys.executable, os.path.join(ROOT, script), *map(str, args)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)

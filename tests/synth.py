@@ -1,0 +1,166 @@
+"""Test pictures for the conditions image preparation must survive.
+
+Real users send photos, transparent canvas exports, thin pen lines on big
+pages, rotated phone pictures, 16-bit scans and written numbers. Rather than
+commit a folder of such files, the tests draw them here from the same pen
+strokes as samples/make_samples.py, so every condition exists for every
+digit and each picture differs from `clean` in one way only. All functions
+are deterministic. Functions taking `dirpath` write a file there (for
+conditions that live in the file format) and return its path.
+"""
+import importlib.util
+import os
+import random
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+_spec = importlib.util.spec_from_file_location(
+    'make_samples', os.path.join(os.path.dirname(__file__), '..', 'samples', 'make_samples.py'))
+make_samples = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(make_samples)
+draw_digit = make_samples.draw_digit
+
+
+def clean(digit):
+    """The reference: black ink on white, digit filling most of the picture."""
+    return draw_digit(digit, size=200, width=13, margin=0.12)
+
+
+def uncropped(digit):
+    """A small digit off-centre on a wide page."""
+    return draw_digit(digit, size=(800, 600), width=12, margin=0.36, offset=(-200, -110))
+
+
+def white_on_black(digit):
+    return draw_digit(digit, size=200, width=13, margin=0.12,
+                      ink=(255, 255, 255), paper=(0, 0, 0))
+
+
+def transparent_rgba(digit):
+    """A canvas export: transparent black background, opaque black ink."""
+    return draw_digit(digit, size=200, width=13, margin=0.12,
+                      ink=(0, 0, 0, 255), paper=(0, 0, 0, 0))
+
+
+def exif_rotated_jpeg(digit, dirpath):
+    """A phone photo: pixels stored turned 90 degrees, EXIF says how to turn back."""
+    img = clean(digit).transpose(Image.Transpose.ROTATE_90)
+    exif = img.getexif()
+    exif[0x0112] = 6      # Orientation: rotate 90 CW to display (undoes ROTATE_90)
+    path = os.path.join(dirpath, f'{digit}_exif_rotated.jpg')
+    img.save(path, quality=90, exif=exif)
+    return path
+
+
+def photo(digit, dirpath):
+    """Pencil on paper lit from one side, camera noise and blur, JPEG at quality 70."""
+    mask = draw_digit(digit, size=(640, 480), width=14, ink=255, paper=0,
+                      margin=0.22, offset=(30, -10), seed=1)
+    img = make_samples.photo_of(mask, ink=(85, 85, 90), seed=digit, noise=9.0, blur=1.0)
+    path = os.path.join(dirpath, f'{digit}_photo.jpg')
+    img.save(path, quality=70)
+    return path
+
+
+def thin_strokes(digit):
+    """A fine pen line (2 px) on a large canvas."""
+    return draw_digit(digit, size=(1000, 800), width=2, margin=0.25, offset=(60, 20))
+
+
+def palette_png(digit, dirpath):
+    path = os.path.join(dirpath, f'{digit}_palette.png')
+    clean(digit).convert('P', palette=Image.Palette.ADAPTIVE, colors=16).save(path)
+    return path
+
+
+def sixteen_bit_png(digit, dirpath):
+    """A 16-bit greyscale scan (mode I;16, values 0..65535)."""
+    grey = np.asarray(clean(digit).convert('L'), np.uint16) * 257
+    path = os.path.join(dirpath, f'{digit}_16bit.png')
+    Image.fromarray(grey.astype('<u2')).save(path)
+    return path
+
+
+def blank_page():
+    return Image.new('RGB', (300, 300), (255, 255, 255))
+
+
+def number(digits, touching=False, broken=False, ruled=False):
+    """Several digits written side by side, of uneven size and spacing.
+
+    digits: a str (or int) such as '2024'. touching: neighbours' boxes
+    overlap by 4-10 px and their ink meets (joined by a short pen stroke where
+    it would not). broken: one stroke of the middle digit has a 6 px gap.
+    ruled: thin grey lines across the whole page.
+    """
+    rng = random.Random(0)
+    masks = []
+    for i, d in enumerate(int(c) for c in str(digits)):
+        m = draw_digit(d, size=200, width=rng.randint(10, 14), ink=255, paper=0,
+                       margin=rng.uniform(0.12, 0.2), seed=i + 1)
+        masks.append(np.asarray(m.crop(m.getbbox())))
+    if broken:
+        masks[len(masks) // 2] = with_gap(masks[len(masks) // 2])
+    height = max(m.shape[0] for m in masks) + 80
+    page = np.zeros((height, 60 + sum(m.shape[1] + 40 for m in masks)), np.uint8)
+    x = 40
+    for m in masks:
+        y = (height - m.shape[0]) // 2 + rng.randint(-8, 8)
+        if touching and page.any():
+            x = np.nonzero(page.any(axis=0))[0].max() - 3   # boxes overlap by 4 px ...
+            x -= min(max(closest(page, m, x, y)[0] + 2, 0), 6)   # ... or up to 10 to touch
+            link(page, m, x, y)
+        region = page[y:y + m.shape[0], x:x + m.shape[1]]
+        np.maximum(region, m, out=region)
+        x = x + m.shape[1] + rng.randint(8, 36)
+    page = page[:, :np.nonzero(page.any(axis=0))[0].max() + 40]
+    return on_paper(page, ruled)
+
+
+def with_gap(mask):
+    """Erase 6 rows across the leftmost stroke, near 60% of the digit's
+    height, at a row the stroke crosses steeply (not a curve's tip or a bar)."""
+    ink, h = mask > 127, mask.shape[0]
+    for row in sorted(range(h * 4 // 10, h * 8 // 10), key=lambda r: abs(r - 0.6 * h)):
+        cols = np.nonzero(ink[row])[0]
+        run = np.split(cols, np.nonzero(np.diff(cols) > 1)[0] + 1)[0]
+        x0, x1 = max(0, run[0] - 4), run[-1] + 5
+        if len(run) <= 24 and ink[row - 8, x0:x1].any() and ink[row + 8, x0:x1].any():
+            break
+    mask = mask.copy()
+    mask[row - 3:row + 3, x0:x1] = 0
+    return mask
+
+
+def closest(page, mask, x, y):
+    """(gap, row, x0, x1): where the ink of the page's last digit (ending at
+    x0) and of `mask` placed at (x, y) (starting at x1) come closest, in the
+    middle half of the mask's height."""
+    gaps = []
+    for r in range(mask.shape[0] // 4, mask.shape[0] * 3 // 4):
+        left, right = np.nonzero(page[y + r] > 127)[0], np.nonzero(mask[r] > 127)[0]
+        if left.size and right.size:
+            gaps.append((x + right[0] - left[-1], y + r, left[-1], x + right[0]))
+    return min(gaps, default=(0, 0, 0, 0))
+
+
+def link(page, mask, x, y):
+    """Unless they touch, join the page's last digit to `mask` at (x, y) with
+    a short pen stroke where they come closest, as a hurried pen does."""
+    gap, row, x0, x1 = closest(page, mask, x, y)
+    if gap > 0:
+        pen = Image.fromarray(page)
+        ImageDraw.Draw(pen).line((x0 - 4, row, x1 + 4, row), fill=255, width=10)
+        page[:] = np.asarray(pen)
+
+
+def on_paper(ink, ruled):
+    """White paper, optionally ruled, with black ink where `ink` (0..255) says."""
+    h, w = ink.shape
+    paper = Image.new('RGB', (w, h), (255, 255, 255))
+    if ruled:
+        draw = ImageDraw.Draw(paper)
+        for y in range(12, h, 36):
+            draw.line((0, y, w, y), fill=(170, 170, 170), width=1)
+    return Image.composite(Image.new('RGB', (w, h), (0, 0, 0)), paper, Image.fromarray(ink))

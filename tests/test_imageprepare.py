@@ -1,0 +1,139 @@
+"""imageprepare(): MNIST's normalisation, on synthetic images of every shape
+and on the conditions real pictures bring (see tests/synth.py)."""
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+from scipy import ndimage
+
+import synth
+from imageprepare import ImageError, imageprepare, prepare_image
+
+
+def save(img, path):
+    img.save(path)
+    return str(path)
+
+
+def bar(size, box):
+    img = Image.new('L', size, 255)
+    ImageDraw.Draw(img).rectangle(box, fill=0)
+    return img
+
+
+@pytest.mark.parametrize('size, box', [
+    ((300, 60), (20, 20, 280, 40)),      # wide
+    ((60, 300), (20, 20, 40, 280)),      # tall
+    ((100, 100), (30, 30, 70, 70)),      # square
+    ((50, 1), (5, 0, 45, 0)),            # 1 pixel high
+    ((28, 28), (12, 4, 15, 23)),         # already 28x28
+])
+def test_shape_range_centring_ink_high(tmp_path, size, box):
+    out = imageprepare(save(bar(size, box), tmp_path / 'x.png'))
+    assert out.shape == (784,) and out.dtype == np.float32
+    assert out.min() >= 0 and out.max() == pytest.approx(1.0)
+    img = out.reshape(28, 28)
+    cy, cx = ndimage.center_of_mass(img)
+    assert abs(cy - 13.5) <= 1 and abs(cx - 13.5) <= 1
+    assert img[0].max() == 0 and img[:, 0].max() == 0 and img[-1].max() == 0 and img[:, -1].max() == 0
+    ys, xs = np.nonzero(img > 0.05)
+    assert max(ys.max() - ys.min(), xs.max() - xs.min()) + 1 in (19, 20, 21, 22)   # fits 20x20
+
+
+def test_aspect_ratio_kept(tmp_path):
+    img = imageprepare(save(bar((300, 100), (20, 30, 280, 70)), tmp_path / 'x.png')).reshape(28, 28)
+    ys, xs = np.nonzero(img > 0.3)
+    width, height = xs.max() - xs.min() + 1, ys.max() - ys.min() + 1
+    assert 18 <= width <= 21 and 2 <= height <= 6
+
+
+def mnist_like(digit=7):
+    """A 28x28 white-on-black digit in MNIST's own form."""
+    clean = synth.clean(digit)
+    return (prepare_image(clean) * 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize('invert', [False, True])
+def test_already_mnist_is_nearly_unchanged(invert):
+    a = mnist_like()
+    img = Image.fromarray(255 - a if invert else a)
+    out = prepare_image(img)
+    assert np.corrcoef(out.ravel(), a.ravel() / 255.0)[0, 1] > 0.95
+
+
+def corr(a, b):
+    """Correlation after a 1-pixel blur, which forgives sub-pixel differences
+    in where a stroke's edge falls (thin lines and photos are drawn thinner)."""
+    blur = lambda x: ndimage.gaussian_filter(np.reshape(x, (28, 28)), 1.0).ravel()
+    return np.corrcoef(blur(a), blur(b))[0, 1]
+
+
+@pytest.fixture(scope='module')
+def model2():
+    import os
+    from conftest import ROOT
+    from predict import Classifier
+    if not os.path.isfile(os.path.join(ROOT, 'models/model_2/checkpoint')):
+        pytest.skip('no shipped model 2 in models/model_2')
+    return Classifier(2, os.path.join(ROOT, 'models/model_2'))
+
+
+CONDITIONS = {
+    'uncropped': lambda d, tmp: synth.uncropped(d),
+    'white_on_black': lambda d, tmp: synth.white_on_black(d),
+    'transparent_rgba': lambda d, tmp: synth.transparent_rgba(d),
+    'exif_rotated_jpeg': lambda d, tmp: synth.exif_rotated_jpeg(d, tmp),
+    'photo': lambda d, tmp: synth.photo(d, tmp),
+    'thin_strokes': lambda d, tmp: synth.thin_strokes(d),
+    'palette_png': lambda d, tmp: synth.palette_png(d, tmp),
+    'sixteen_bit_png': lambda d, tmp: synth.sixteen_bit_png(d, tmp),
+}
+
+
+def as_path(img_or_path, tmp_path, name):
+    if isinstance(img_or_path, Image.Image):
+        return save(img_or_path, tmp_path / f'{name}.png')
+    return str(img_or_path)
+
+
+@pytest.mark.parametrize('condition', sorted(CONDITIONS))
+def test_condition_matches_clean_version_and_is_read(tmp_path, condition, model2):
+    prepared = []
+    for digit in range(10):
+        reference = prepare_image(synth.clean(digit))
+        path = as_path(CONDITIONS[condition](digit, str(tmp_path)), tmp_path, f'{condition}{digit}')
+        prepared.append(imageprepare(path))
+        assert corr(prepared[-1], reference) >= 0.85, (condition, digit)
+    guesses = model2.probabilities(np.array(prepared)).argmax(axis=1)
+    assert guesses.tolist() == list(range(10))
+
+
+def test_transparent_canvas_is_not_a_black_page(tmp_path):
+    img = synth.transparent_rgba(3)
+    assert img.mode == 'RGBA' and img.getpixel((0, 0)) == (0, 0, 0, 0)
+    out = imageprepare(save(img, tmp_path / 'x.png')).reshape(28, 28)
+    assert out.mean() < 0.4          # ink, not background, is high
+
+
+def test_blank_page_is_an_error(tmp_path):
+    with pytest.raises(ImageError, match='no digit found'):
+        imageprepare(save(synth.blank_page(), tmp_path / 'blank.png'))
+
+
+def test_uniform_colour_is_an_error(tmp_path):
+    with pytest.raises(ImageError, match='no digit found'):
+        imageprepare(save(Image.new('RGB', (200, 100), (40, 90, 200)), tmp_path / 'blue.png'))
+
+
+def test_specks_and_border_are_ignored(tmp_path):
+    page = synth.uncropped(4).convert('L')
+    draw = ImageDraw.Draw(page)
+    draw.rectangle((0, 0, page.width - 1, page.height - 1), outline=0, width=4)   # page border
+    rng = np.random.default_rng(0)
+    for x, y in rng.integers(10, min(page.size) - 10, (15, 2)):
+        draw.point((int(x), int(y)), fill=0)                                       # dust
+    assert corr(imageprepare(save(page, tmp_path / 'x.png')), prepare_image(synth.clean(4))) >= 0.9
+
+
+def test_missing_file():
+    with pytest.raises(ImageError, match='no such file'):
+        imageprepare('does/not/exist.png')

@@ -1,0 +1,286 @@
+"""The training loop shared by create_model_1.py and create_model_2.py.
+
+Holds MNIST in memory as NumPy arrays, shuffles it each epoch, distorts each
+batch (model 2), follows a warm-up + cosine learning-rate schedule, shows
+progress, writes TensorBoard summaries, saves resumable checkpoints, and
+writes the finished model atomically: an interrupted or failed run never
+touches the model that was there before.
+"""
+import argparse
+import math
+import os
+import shutil
+import sys
+import time
+
+import numpy as np
+
+EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+
+
+def learning_rate(step, total, peak, warmup, schedule='cosine'):
+    """Linear warm-up to `peak`, then cosine decay to zero at `total`.
+
+    Warm-up lets Adam start at a high rate without diverging; the cosine tail
+    anneals to a sharper minimum than a constant rate, so fewer epochs are needed.
+    """
+    if schedule == 'constant':
+        return peak
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return peak * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def positive(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f'{text!r} is not a number') from None
+        if not (value > 0 and math.isfinite(value)):
+            raise argparse.ArgumentTypeError(f'{text!r} must be a positive number')
+        return value
+    return parse
+
+
+def non_negative(text):
+    value = positive(float)(text) if text.strip() not in ('0', '0.0') else 0.0
+    return value
+
+
+def parse_args(model_number, defaults, argv=None):
+    d = defaults
+    p = argparse.ArgumentParser(
+        description=f'Train model {model_number} on MNIST and save it to --model '
+                    '(or, with --evaluate, print the saved model\'s test accuracy).')
+    p.add_argument('--data-dir', help='folder with the four MNIST .gz files '
+                   '(default: $MNIST_DATA_DIR, then ./MNIST_data, else download)')
+    p.add_argument('--model', default=f'models/model_{model_number}',
+                   help='model folder to write (default: %(default)s)')
+    p.add_argument('--epochs', type=positive(float), default=d['epochs'],
+                   help='passes over the 55,000 training images (default: %(default)s)')
+    p.add_argument('--steps', type=positive(int), help='train this many batches instead of --epochs')
+    p.add_argument('--batch-size', type=positive(int), default=d['batch_size'],
+                   help='default: %(default)s')
+    p.add_argument('--learning-rate', type=positive(float), default=d['learning_rate'],
+                   help='peak Adam learning rate (default: %(default)s)')
+    p.add_argument('--schedule', choices=['cosine', 'constant'], default='cosine',
+                   help='warm-up + cosine decay, or constant (default: %(default)s)')
+    p.add_argument('--warmup', type=non_negative, default=d.get('warmup', 0.03),
+                   help='warm-up length as a fraction of training (default: %(default)s)')
+    p.add_argument('--dropout', type=non_negative, default=d.get('dropout', 0.0),
+                   help='dropout rate before the last layer (default: %(default)s)')
+    p.add_argument('--label-smoothing', type=non_negative, default=d.get('label_smoothing', 0.0),
+                   help='default: %(default)s')
+    p.add_argument('--augment', action=argparse.BooleanOptionalAction, default=d.get('augment', False),
+                   help='randomly distort training images (default: %(default)s)')
+    p.add_argument('--seed', type=int, default=0, help='random seed (default: %(default)s)')
+    p.add_argument('--logdir', help='write TensorBoard summaries here')
+    p.add_argument('--resume', action='store_true',
+                   help='continue the interrupted run saved in MODEL/resume/')
+    p.add_argument('--evaluate', action='store_true',
+                   help='only print the saved model\'s MNIST test accuracy')
+    p.add_argument('--threads', type=positive(int), help='CPU threads (default: all cores)')
+    args = p.parse_args(argv)
+    if args.warmup >= 1 or args.dropout >= 1 or args.label_smoothing >= 1:
+        p.error('--warmup, --dropout and --label-smoothing must be below 1')
+    args.model_number = model_number
+    return args
+
+
+def quiet_tensorflow(onednn=False):
+    """Hide TensorFlow's start-up chatter. oneDNN, which this CPU build leaves
+    off on some processors, doubles training speed here but announces itself on
+    stderr, so only training turns it on (a prediction gains nothing from it)."""
+    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+    os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1' if onednn else '0')
+
+
+def session_config(threads):
+    import tensorflow as tf
+    n = threads or os.cpu_count() or 1
+    return tf.compat.v1.ConfigProto(intra_op_parallelism_threads=n, inter_op_parallelism_threads=1)
+
+
+def accuracy(sess, net, images, labels, batch=2000):
+    correct = 0
+    for i in range(0, len(images), batch):
+        logits = sess.run(net.logits, {net.x: images[i:i + batch]})
+        correct += int((logits.argmax(1) == labels[i:i + batch]).sum())
+    return correct / len(images)
+
+
+def batches(n, batch_size, seed, start_step):
+    """Yield (step, index array) forever; each epoch has its own seeded order,
+    so a resumed run sees exactly the batches the interrupted one would have."""
+    per_epoch = n // batch_size
+    step = start_step
+    while True:
+        epoch, k = divmod(step, per_epoch)
+        order = np.random.default_rng([seed, epoch]).permutation(n)
+        yield step, order[k * batch_size:(k + 1) * batch_size]
+        step += 1
+
+
+class Progress:
+    """A Keras progress bar on a terminal; a plain line per evaluation otherwise."""
+
+    def __init__(self, total, start):
+        from tensorflow.keras.utils import Progbar
+        self.total, self.start_step, self.t0 = total, start, time.time()
+        self.bar = Progbar(total, stateful_metrics=['loss', 'val_acc', 'lr'],
+                           unit_name='step') if sys.stdout.isatty() else None
+
+    def update(self, step, values, evaluated=False):
+        if self.bar is not None:
+            self.bar.update(step, list(values.items()))
+        elif evaluated or step == self.total:
+            rate = (step - self.start_step) / max(1e-9, time.time() - self.t0)
+            eta = (self.total - step) / max(rate, 1e-9)
+            text = '  '.join(f'{k} {v:.4g}' for k, v in values.items())
+            print(f'step {step}/{self.total}  {text}  {rate:.1f} steps/s  ETA {eta:.0f}s', flush=True)
+
+
+def build_training_graph(args):
+    import tensorflow as tf
+    import graphs
+    v1 = tf.compat.v1
+    v1.set_random_seed(args.seed)
+    net = graphs.BUILDERS[args.model_number]()
+    labels = v1.placeholder(tf.int64, [None], name='labels')
+    lr = v1.placeholder(tf.float32, [], name='learning_rate')
+    loss = v1.losses.softmax_cross_entropy(tf.one_hot(labels, 10), net.logits,
+                                           label_smoothing=args.label_smoothing)
+    step_var = tf.Variable(0, dtype=tf.int64, name='global_step', trainable=False)
+    train_op = v1.train.AdamOptimizer(lr).minimize(loss, global_step=step_var)
+    return net, labels, lr, loss, step_var, train_op
+
+
+def train(args, callback=None):
+    """Train, then save the model. `callback(step, sess, net)` runs at each
+    evaluation (benchmarks use it); returning True stops training early."""
+    import tensorflow as tf
+    import checkpoint
+    import mnist_data
+    from augment import distort
+    v1 = tf.compat.v1
+
+    data = mnist_data.load(args.data_dir)
+    train_x, train_y = data['train']
+    per_epoch = len(train_x) // args.batch_size
+    total = args.steps or max(1, round(args.epochs * per_epoch))
+    warmup = round(args.warmup * total)
+    resume_dir = os.path.join(args.model, 'resume')
+    eval_every = min(per_epoch, max(1, total // 10))
+
+    with tf.Graph().as_default():
+        net, labels, lr, loss, step_var, train_op = build_training_graph(args)
+        state_saver = v1.train.Saver(max_to_keep=1, save_relative_paths=True)
+        writer = v1.summary.FileWriter(args.logdir) if args.logdir else None
+        with v1.Session(config=session_config(args.threads)) as sess:
+            sess.run(v1.global_variables_initializer())
+            start = 0
+            if args.resume:
+                last = tf.train.latest_checkpoint(resume_dir)
+                if last is None:
+                    raise checkpoint.CheckpointError(f'nothing to resume in {resume_dir}/')
+                state_saver.restore(sess, last)
+                start = int(sess.run(step_var))
+                print(f'resuming from step {start}/{total}')
+            elif os.path.isdir(resume_dir):
+                shutil.rmtree(resume_dir)   # a new run replaces an old interrupted one
+
+            os.makedirs(resume_dir, exist_ok=True)
+            progress = Progress(total, start)
+            smooth = None
+            last_save = time.time()
+            step = start
+            try:
+                for step, idx in batches(len(train_x), args.batch_size, args.seed, start):
+                    if step >= total:
+                        break
+                    x = train_x[idx]
+                    if args.augment:
+                        x = distort(x, np.random.default_rng([args.seed, step]))
+                    feed = {net.x: x, labels: train_y[idx],
+                            lr: learning_rate(step, total, args.learning_rate, warmup, args.schedule)}
+                    if net.dropout is not None:
+                        feed[net.dropout] = args.dropout
+                    _, loss_value = sess.run([train_op, loss], feed)
+                    if not math.isfinite(loss_value):
+                        raise FloatingPointError(f'loss became {loss_value} at step {step}; '
+                                                 'try a lower --learning-rate')
+                    smooth = loss_value if smooth is None else 0.98 * smooth + 0.02 * loss_value
+                    done = step + 1
+                    values = {'loss': smooth, 'lr': feed[lr]}
+                    evaluated = done % eval_every == 0 or done == total
+                    if evaluated:
+                        values['val_acc'] = accuracy(sess, net, *data['validation'])
+                    if writer is not None:
+                        write_summaries(writer, done, values)
+                    progress.update(done, values, evaluated)
+                    if evaluated and callback is not None and callback(done, sess, net):
+                        step = done
+                        break
+                    if time.time() - last_save > 60:
+                        state_saver.save(sess, os.path.join(resume_dir, 'train.ckpt'), global_step=done)
+                        last_save = time.time()
+                else:
+                    step = total
+                step = max(step, int(sess.run(step_var)))
+            except KeyboardInterrupt:
+                done = int(sess.run(step_var))
+                state_saver.save(sess, os.path.join(resume_dir, 'train.ckpt'), global_step=done)
+                print(f'\ninterrupted at step {done}/{total}; the previous model in {args.model}/ '
+                      f'is untouched. Continue with the same options plus --resume', file=sys.stderr)
+                sys.exit(EXIT_INTERRUPTED)
+            finally:
+                if writer is not None:
+                    writer.close()
+
+            prefix = checkpoint.save_model(sess, net, args.model, step)
+            if os.path.isdir(resume_dir):
+                shutil.rmtree(resume_dir)
+            test_acc = accuracy(sess, net, *data['test'])
+            print(f'saved {prefix}')
+            print(f'test accuracy {test_acc:.4f}')
+            return test_acc
+
+
+def write_summaries(writer, step, values):
+    import tensorflow as tf
+    summary = tf.compat.v1.Summary(value=[
+        tf.compat.v1.Summary.Value(tag=k, simple_value=float(v)) for k, v in values.items()])
+    writer.add_summary(summary, step)
+
+
+def evaluate(args):
+    import tensorflow as tf
+    import checkpoint
+    import graphs
+    import mnist_data
+    data = mnist_data.load(args.data_dir)
+    with tf.Graph().as_default():
+        net = graphs.BUILDERS[args.model_number]()
+        with tf.compat.v1.Session(config=session_config(args.threads)) as sess:
+            prefix = checkpoint.restore(sess, net, args.model, args.model_number)
+            acc = accuracy(sess, net, *data['test'])
+    print(f'model {prefix}')
+    print(f'test accuracy {acc:.4f}')
+    return acc
+
+
+def main(model_number, defaults, argv=None):
+    args = parse_args(model_number, defaults, argv)
+    quiet_tensorflow(onednn=not args.evaluate)
+    import checkpoint
+    import mnist_data
+    try:
+        if args.evaluate:
+            evaluate(args)
+        else:
+            train(args)
+    except (mnist_data.DataError, checkpoint.CheckpointError, FloatingPointError, OSError) as e:
+        print(f'error: {e}', file=sys.stderr)
+        sys.exit(EXIT_FAILED)
