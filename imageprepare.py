@@ -8,6 +8,7 @@ the ink (how far each pixel is from the local paper colour, separated with
 Otsu's threshold), keep the digit's strokes and drop specks and page borders,
 bring the stroke width to MNIST's, and only then do MNIST's own normalisation.
 """
+import struct
 import warnings
 
 import numpy as np
@@ -31,6 +32,9 @@ def load_image(path):
         with warnings.catch_warnings():
             warnings.simplefilter('error', Image.DecompressionBombWarning)
             img = Image.open(path)
+            if max(img.size) > 1000 * max(1, min(img.size)):
+                raise ImageError(f'{path}: a {img.width}x{img.height} image is too narrow '
+                                 'to hold a digit')
             img.draft('RGB', (2 * WORK_SIZE, 2 * WORK_SIZE))   # JPEG: decode at reduced size
             img = ImageOps.exif_transpose(img)
             img.load()
@@ -45,16 +49,11 @@ def load_image(path):
     except Image.UnidentifiedImageError:
         raise ImageError(f'{path}: not an image file Pillow can read') from None
     except (OSError, SyntaxError, ValueError, EOFError, MemoryError, TypeError,
-            IndexError, KeyError, ZeroDivisionError, struct_error()) as e:
+            IndexError, KeyError, ZeroDivisionError, struct.error) as e:
         raise ImageError(f'{path}: damaged or truncated image ({short(e)})') from None
     if img.width < 1 or img.height < 1:
         raise ImageError(f'{path}: image has no pixels')
     return img
-
-
-def struct_error():
-    import struct
-    return struct.error
 
 
 def short(e):
@@ -67,7 +66,8 @@ def to_array(img):
     contrasts with the opaque strokes (canvas exports are often transparent
     black behind black ink)."""
     if img.mode in ('I;16', 'I;16B', 'I;16L', 'I;16N', 'I', 'F'):
-        a = np.asarray(img.convert('F') if img.mode != 'F' else img, np.float32)
+        a = np.nan_to_num(np.asarray(img.convert('F') if img.mode != 'F' else img, np.float32),
+                          nan=0.0, posinf=0.0, neginf=0.0)
         a = a / (65535.0 if img.mode.startswith('I;16') else max(1e-6, float(np.abs(a).max())))
         return np.repeat(np.clip(a, 0, 1)[..., None], 3, axis=2)
     has_alpha = img.mode in ('RGBA', 'LA', 'PA', 'RGBa', 'La') or 'transparency' in img.info

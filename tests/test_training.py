@@ -1,0 +1,219 @@
+"""Training, saving and restoring: short runs only (seconds each)."""
+import glob
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+import checkpoint
+import graphs
+import train
+from conftest import ROOT, mnist_dir, needs_mnist, run
+
+v1 = tf.compat.v1
+
+
+def test_schedule_warms_up_then_decays_to_zero():
+    lr = lambda step: train.learning_rate(step, total=1000, peak=0.01, warmup=100)
+    assert lr(0) == pytest.approx(0.0001)
+    assert lr(49) == pytest.approx(0.005)
+    assert lr(99) == pytest.approx(0.01)
+    assert lr(100) == pytest.approx(0.01)
+    assert lr(550) == pytest.approx(0.005)
+    assert lr(1000) == pytest.approx(0.0, abs=1e-12)
+    assert all(lr(s) >= lr(s + 1) for s in range(100, 1000))
+    assert train.learning_rate(500, 1000, 0.01, 100, 'constant') == 0.01
+
+
+def outputs_after_restore(model_number, folder):
+    images = np.random.default_rng(0).random((5, 784)).astype(np.float32)
+    with tf.Graph().as_default():
+        net = graphs.BUILDERS[model_number]()
+        with v1.Session() as sess:
+            sess.run(v1.global_variables_initializer())
+            if model_number == 1:   # zeros would make the check trivial
+                sess.run(net.weights['W'].assign(tf.random.normal([784, 10], seed=1)))
+            before = sess.run(net.logits, {net.x: images})
+            checkpoint.save_model(sess, net, folder, 7)
+    with tf.Graph().as_default():
+        net = graphs.BUILDERS[model_number]()
+        with v1.Session() as sess:
+            checkpoint.restore(sess, net, folder, model_number)
+            return before, sess.run(net.logits, {net.x: images})
+
+
+@pytest.mark.parametrize('model_number', [1, 2])
+def test_save_restore_in_fresh_graph_gives_identical_outputs(tmp_path, model_number):
+    before, after = outputs_after_restore(model_number, str(tmp_path / 'm'))
+    assert np.array_equal(before, after)
+    state = (tmp_path / 'm' / 'checkpoint').read_text()
+    assert 'model_checkpoint_path: "model.ckpt-7"' in state     # relative path
+    stored = dict(tf.train.list_variables(str(tmp_path / 'm' / 'model.ckpt-7')))
+    assert not any('Adam' in name for name in stored)           # weights only
+
+
+def test_resaving_never_overwrites_the_current_checkpoint(tmp_path):
+    outputs_after_restore(1, str(tmp_path))
+    outputs_after_restore(1, str(tmp_path))
+    assert tf.train.latest_checkpoint(str(tmp_path)).endswith('model.ckpt-7-1')
+    assert not glob.glob(str(tmp_path / 'model.ckpt-7.*'))      # the old one is cleaned up
+
+
+def test_wrong_model_checkpoint_is_named(tmp_path):
+    outputs_after_restore(1, str(tmp_path))
+    with tf.Graph().as_default():
+        net = graphs.convnet()
+        with v1.Session() as sess, pytest.raises(checkpoint.CheckpointError, match='model 1 checkpoint'):
+            checkpoint.restore(sess, net, str(tmp_path), 2)
+
+
+def args_for(model_number, folder, **options):
+    defaults = dict(epochs=1, batch_size=100, learning_rate=0.003)
+    argv = ['--model', str(folder), '--data-dir', mnist_dir()]
+    for k, v in options.items():
+        argv += [f'--{k.replace("_", "-")}'] + ([] if v is True else [str(v)])
+    return train.parse_args(model_number, defaults, argv)
+
+
+def weights(folder):
+    reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(folder)))
+    return {name: reader.get_tensor(name) for name, _ in tf.train.list_variables(str(folder))
+            if name in ('W', 'b')}
+
+
+@needs_mnist
+def test_same_seed_same_weights(tmp_path):
+    for name, seed in (('a', 1), ('b', 1), ('c', 2)):
+        train.train(args_for(1, tmp_path / name, steps=30, seed=seed))
+    a, b, c = (weights(tmp_path / n) for n in 'abc')
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert not np.array_equal(a['W'], c['W'])
+
+
+@needs_mnist
+def test_resume_continues_where_it_stopped(tmp_path, capsys):
+    train.train(args_for(1, tmp_path / 'whole', steps=60, seed=3))
+
+    def interrupt(step, sess, net):
+        raise KeyboardInterrupt
+    with pytest.raises(SystemExit) as stop:
+        train.train(args_for(1, tmp_path / 'parts', steps=60, seed=3), callback=interrupt)
+    assert stop.value.code == train.EXIT_INTERRUPTED
+    assert '--resume' in capsys.readouterr().err
+    assert not os.path.exists(tmp_path / 'parts' / 'checkpoint')    # no half-trained model
+    saved = tf.train.latest_checkpoint(str(tmp_path / 'parts' / 'resume'))
+    assert saved.endswith('train.ckpt-6')                           # first evaluation: step 6
+
+    train.train(args_for(1, tmp_path / 'parts', steps=60, seed=3, resume=True))
+    assert 'resuming from step 6/60' in capsys.readouterr().out
+    whole, parts = weights(tmp_path / 'whole'), weights(tmp_path / 'parts')
+    assert tf.train.latest_checkpoint(str(tmp_path / 'parts')).endswith('model.ckpt-60')
+    assert all(np.allclose(whole[k], parts[k], atol=1e-6) for k in whole)
+    assert not os.path.exists(tmp_path / 'parts' / 'resume')
+
+
+@needs_mnist
+def test_logdir_writes_tensorboard_events(tmp_path):
+    train.train(args_for(1, tmp_path / 'm', steps=20, logdir=tmp_path / 'logs'))
+    events = glob.glob(str(tmp_path / 'logs' / 'events.out.tfevents.*'))
+    assert events
+    tags = {v.tag for e in v1.train.summary_iterator(events[0]) for v in e.summary.value}
+    assert {'loss', 'lr', 'val_acc'} <= tags
+
+
+@needs_mnist
+def test_progress_without_terminal_is_plain_lines(tmp_path):
+    result = run('create_model_1.py', '--steps', 50, '--model', tmp_path / 'm')
+    assert result.returncode == 0, result.stderr
+    lines = [l for l in result.stdout.splitlines() if l.startswith('step ')]
+    assert len(lines) == 10 and lines[-1].startswith('step 50/50')
+    assert 'val_acc' in lines[-1] and 'ETA' in lines[-1]
+    assert '\r' not in result.stdout and '\x1b' not in result.stdout
+
+
+@needs_mnist
+def test_progress_on_a_terminal_is_a_bar(tmp_path):
+    import pty
+    env = dict(os.environ, MNIST_DATA_DIR=os.path.abspath(mnist_dir()))
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.chdir(ROOT)
+        os.execve(sys.executable, [sys.executable, 'create_model_1.py', '--steps', '50',
+                                   '--model', str(tmp_path / 'm')], env)
+    out = b''
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.waitpid(pid, 0)
+    text = out.decode(errors='replace')
+    assert '\r' in text and '50/50' in text and 'val_acc' in text
+
+
+@needs_mnist
+def test_ctrl_c_keeps_previous_model_and_says_how_to_resume(tmp_path):
+    folder = tmp_path / 'm'
+    assert run('create_model_1.py', '--steps', 20, '--model', folder).returncode == 0
+    before = {p: open(p, 'rb').read() for p in glob.glob(str(folder / '*'))}
+    env = dict(os.environ, MNIST_DATA_DIR=os.path.abspath(mnist_dir()))
+    proc = subprocess.Popen([sys.executable, 'create_model_1.py', '--steps', '100000',
+                             '--model', str(folder)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in proc.stdout:            # wait until it is really training
+        if line.startswith('step '):
+            break
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert '--resume' in err and 'Traceback' not in err
+    after = {p: open(p, 'rb').read() for p in glob.glob(str(folder / '*')) if os.path.isfile(p)}
+    assert after == before
+    resumed = run('create_model_1.py', '--steps', '100000', '--model', folder, '--resume',
+                  '--help')
+    assert resumed.returncode == 0
+
+
+def write_mnist_pngs(folder, count):
+    """MNIST test digits as a user would hand them in: black on white,
+    uncropped with a wide margin, off-centre."""
+    from mnist_data import read_idx
+    images = read_idx(os.path.join(mnist_dir(), 't10k-images-idx3-ubyte.gz'))[:count]
+    labels = read_idx(os.path.join(mnist_dir(), 't10k-labels-idx1-ubyte.gz'))[:count]
+    os.makedirs(folder)
+    rng = np.random.default_rng(0)
+    for i, (img, label) in enumerate(zip(images, labels)):
+        page = np.full((90, 120), 255, np.uint8)
+        y, x = rng.integers(0, 90 - 28), rng.integers(0, 120 - 28)
+        page[y:y + 28, x:x + 28] = 255 - img
+        Image.fromarray(page).save(os.path.join(folder, f'{label}_{i:04d}.png'))
+    return labels
+
+
+@needs_mnist
+@pytest.mark.parametrize('model_number, options, least', [
+    (1, ['--steps', 300], 0.8),
+    (2, ['--steps', 120, '--batch-size', 50], 0.8),
+])
+def test_end_to_end_train_then_predict_pngs(tmp_path, model_number, options, least):
+    folder = tmp_path / 'model'
+    trained = run(f'create_model_{model_number}.py', '--model', folder, *options)
+    assert trained.returncode == 0, trained.stderr
+    labels = write_mnist_pngs(tmp_path / 'pngs', 200)
+    result = run(f'predict_{model_number}.py', '--model', folder, '--single', '--json', tmp_path / 'pngs')
+    assert result.returncode == 0, result.stderr
+    read = [json.loads(line) for line in result.stdout.splitlines()]
+    guesses = {os.path.basename(r['path']): r['result'] for r in read}
+    correct = sum(guesses[f'{label}_{i:04d}.png'] == str(label) for i, label in enumerate(labels))
+    assert correct / len(labels) > least
