@@ -8,6 +8,7 @@ leaves either the old model or the new one, whole.
 """
 import glob
 import os
+import shutil
 
 import tensorflow as tf
 
@@ -86,5 +87,7 @@ def remove_stale(folder, keep):
     """Delete older checkpoints in `folder`, once the new one is current."""
     for path in glob.glob(os.path.join(glob.escape(folder), 'model.ckpt-*')):
         if not os.path.basename(path).startswith(os.path.basename(keep) + '.'):
-            if os.path.isfile(path):
+            if os.path.isdir(path):          # a killed save's `_temp` folder
+                shutil.rmtree(path, ignore_errors=True)
+            else:
                 os.remove(path)

@@ -104,13 +104,16 @@ def local_background(rgb):
         return np.broadcast_to(np.median(rgb.reshape(-1, 3), axis=0), rgb.shape)
     scale = min(1.0, 48 / max(h, w))
     small_size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    window = max(3, (max(small_size) // 2) | 1)
+    grey = np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2])
     channels = []
-    for c in range(3):
+    for c in range(1 if grey else 3):
         small = Image.fromarray(np.ascontiguousarray(rgb[..., c])).resize(small_size, Image.BOX)
-        s = ndimage.median_filter(np.asarray(small), size=max(3, (max(small_size) // 2) | 1),
-                                  mode='reflect')
+        # A separable median (rows, then columns): nearly the same, many times faster.
+        s = ndimage.median_filter(np.asarray(small), size=(1, window), mode='reflect')
+        s = ndimage.median_filter(s, size=(window, 1), mode='reflect')
         channels.append(np.asarray(Image.fromarray(s).resize((w, h), Image.BILINEAR)))
-    return np.stack(channels, axis=2)
+    return np.stack(channels * 3 if grey else channels, axis=2)
 
 
 def otsu(values):
@@ -254,22 +257,19 @@ def imageprepare(path):
 def digit_candidates(img, single=False):
     """The digits in a picture, left to right, for reading a whole number.
 
-    Each entry is (whole, parts): the 28x28 of one digit and, when that ink is
-    much wider than tall (perhaps touching digits), the 28x28s of its best cut,
-    else None. With `single`, all ink is one digit.
+    Each entry is (whole, splits): the 28x28 of one digit and, when that ink
+    is wide enough to be touching digits, a list of ways to cut it (each a
+    list of 28x28s), else an empty list. With `single`, all ink is one digit.
     """
     import segment
     ink, mask = ink_map(img)
     if single:
-        return [(to_mnist(normalise_strokes(crop(ink, mask))), None)]
+        return [(to_mnist(normalise_strokes(crop(ink, mask))), [])]
 
     def prepare(m):
         near = ndimage.binary_dilation(m, iterations=2)
         return to_mnist(normalise_strokes(crop(np.where(near, ink, 0), m)))
 
-    entries = []
-    for m in segment.group_digits(mask):
-        k = segment.parts_if_touching(m)
-        parts = [prepare(p) for p in segment.cut(m, k)] if k > 1 else None
-        entries.append((prepare(m), parts))
-    return entries
+    return [(prepare(m), [[prepare(p) for p in segment.cut(m, k)]
+                          for k in segment.possible_counts(m)])
+            for m in segment.group_digits(mask)]

@@ -97,7 +97,7 @@ class Classifier:
 
 
 def prepare(paths, single):
-    """For each path: a list of (whole, parts) digit entries, or an error message."""
+    """For each path: a list of (whole, splits) digit entries, or an error message."""
     from imageprepare import ImageError, digit_candidates, load_image
     prepared = []
     for path in paths:
@@ -114,9 +114,9 @@ def read_all(classifier, prepared):
     images = []
     for entries in prepared:
         if isinstance(entries, list):
-            for whole, parts in entries:
+            for whole, splits in entries:
                 images.append(whole)
-                images.extend(parts or ())
+                images.extend(part for split in splits for part in split)
     probs = iter(classifier.probabilities(np.array(images)))
     results = []
     for entries in prepared:
@@ -124,15 +124,21 @@ def read_all(classifier, prepared):
             results.append(entries)
             continue
         digits = []
-        for whole, parts in entries:
+        for whole, splits in entries:
             p = next(probs)
-            split = [(part, next(probs)) for part in parts or ()]
-            if split and min(q.max() for _, q in split) > p.max():   # touching digits
-                digits += split
-            else:
-                digits.append((whole, p))
+            digits += choose(whole, p, [[(part, next(probs)) for part in s] for s in splits])
         results.append(digits)
     return results
+
+
+def choose(whole, p, splits):
+    """One digit, or the cut into touching digits the model is surest of: a
+    cut wins only if every part is read with confidence above 0.9 and above
+    the whole's, so an ordinary digit is never cut by accident."""
+    best = max(splits, key=lambda s: min(q.max() for _, q in s), default=None)
+    if best and min(q.max() for _, q in best) > max(0.9, p.max() + 0.1):
+        return best
+    return [(whole, p)]
 
 
 def describe(digits, top_k=None, min_confidence=None):
@@ -175,12 +181,15 @@ def main(model_number, argv=None):
     for e in errors:
         print(f'error: {e}', file=sys.stderr)
     prepared = prepare(paths, args.single)
-    try:
-        classifier = Classifier(model_number, args.model)
-    except Exception as e:   # CheckpointError, or TensorFlow failing to start
-        print(f'error: {e}', file=sys.stderr)
-        sys.exit(EXIT_FAILED)
-    results = read_all(classifier, prepared)
+    if any(isinstance(p, list) for p in prepared):   # else no need to start TensorFlow
+        try:
+            classifier = Classifier(model_number, args.model)
+        except Exception as e:   # CheckpointError, or TensorFlow failing to start
+            print(f'error: {e}', file=sys.stderr)
+            sys.exit(EXIT_FAILED)
+        results = read_all(classifier, prepared)
+    else:
+        results = prepared
     alone = len(args.inputs) == 1 and len(paths) == 1 and not os.path.isdir(args.inputs[0])
     failed = bool(errors)
     for path, digits in zip(paths, results):

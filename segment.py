@@ -21,30 +21,55 @@ def pieces(mask):
 
 
 def group_digits(mask):
-    """Masks of the digits in `mask`, ordered left to right."""
+    """Masks of the digits in `mask`, ordered left to right.
+
+    Pieces that overlap horizontally are one digit. A short piece (under 0.6 of
+    the tallest: a stray stroke, the loop of a broken 6) close to a digit joins
+    it; far from any, it is a dot or speck and is dropped if very short.
+    """
     groups = []
     for x0, x1, y0, y1, m in sorted(pieces(mask), key=lambda p: p[0]):
         for g in groups:
             overlap = min(x1, g[1]) - max(x0, g[0])
             if overlap > 0.5 * min(x1 - x0, g[1] - g[0]):
-                g[0], g[1] = min(g[0], x0), max(g[1], x1)
-                g[2], g[3] = min(g[2], y0), max(g[3], y1)
-                g[4] = g[4] | m
+                merge(g, [x0, x1, y0, y1, m])
                 break
         else:
             groups.append([x0, x1, y0, y1, m])
     tallest = max(g[3] - g[2] for g in groups)
-    groups = [g for g in groups if g[3] - g[2] >= 0.3 * tallest]   # dots, specks
+    for g in sorted(groups, key=lambda g: g[3] - g[2]):
+        others = [o for o in groups if o is not g]
+        if g[3] - g[2] >= 0.6 * tallest or not others:
+            continue
+        nearest = min(others, key=lambda o: gap(g, o))
+        if gap(g, nearest) <= 0.3 * tallest:
+            merge(nearest, g)
+            groups.remove(g)
+        elif g[3] - g[2] < 0.3 * tallest:
+            groups.remove(g)
     return [g[4] for g in sorted(groups, key=lambda g: g[0])]
 
 
-def parts_if_touching(mask):
-    """How many digits a piece of ink may hold, judged by its shape: a digit is
-    rarely wider than tall, so a piece k times wider than ~0.75 of its height
-    may be k touching digits. Returns 1 for an ordinary digit."""
+def gap(a, b):
+    """Horizontal distance between two boxes (0 when they overlap)."""
+    return max(0, max(a[0], b[0]) - min(a[1], b[1]))
+
+
+def merge(into, g):
+    into[0], into[1] = min(into[0], g[0]), max(into[1], g[1])
+    into[2], into[3] = min(into[2], g[2]), max(into[3], g[3])
+    into[4] = into[4] | g[4]
+
+
+def possible_counts(mask):
+    """How many touching digits a piece of ink might hold, judged by its
+    shape: a digit is at least ~0.4 as wide as tall (a 1), so a piece k times
+    that wide may hold up to k. Empty for a piece no wider than tall."""
     ys, xs = np.nonzero(mask)
     aspect = (xs.max() - xs.min() + 1) / (ys.max() - ys.min() + 1)
-    return 1 if aspect < 1.3 else int(min(6, max(2, round(aspect / 0.75))))
+    if aspect < 0.9:
+        return []
+    return list(range(2, int(min(6, max(2, aspect / 0.4))) + 1))
 
 
 def cut(mask, k):

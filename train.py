@@ -157,16 +157,17 @@ def build_training_graph(args):
     return net, labels, lr, loss, step_var, train_op
 
 
-def train(args, callback=None):
-    """Train, then save the model. `callback(step, sess, net)` runs at each
-    evaluation (benchmarks use it); returning True stops training early."""
+def train(args, callback=None, data=None):
+    """Train on `data` (default: MNIST from args.data_dir), then save the model.
+    `callback(step, sess, net)` runs at each evaluation (benchmarks use it);
+    returning True stops training early."""
     import tensorflow as tf
     import checkpoint
     import mnist_data
     from augment import distort
     v1 = tf.compat.v1
 
-    data = mnist_data.load(args.data_dir)
+    data = data or mnist_data.load(args.data_dir)
     train_x, train_y = data['train']
     per_epoch = len(train_x) // args.batch_size
     total = args.steps or max(1, round(args.epochs * per_epoch))
@@ -255,12 +256,10 @@ def write_summaries(writer, step, values):
     writer.add_summary(summary, step)
 
 
-def evaluate(args):
+def evaluate(args, data):
     import tensorflow as tf
     import checkpoint
     import graphs
-    import mnist_data
-    data = mnist_data.load(args.data_dir)
     with tf.Graph().as_default():
         net = graphs.BUILDERS[args.model_number]()
         with tf.compat.v1.Session(config=session_config(args.threads)) as sess:
@@ -273,14 +272,22 @@ def evaluate(args):
 
 def main(model_number, defaults, argv=None):
     args = parse_args(model_number, defaults, argv)
-    quiet_tensorflow(onednn=not args.evaluate)
-    import checkpoint
+    quiet_tensorflow(onednn=not args.evaluate)   # before anything imports TensorFlow
     import mnist_data
     try:
+        data = mnist_data.load(args.data_dir)   # reported before TensorFlow starts
+    except mnist_data.DataError as e:
+        fail(e)
+    import checkpoint
+    try:
         if args.evaluate:
-            evaluate(args)
+            evaluate(args, data)
         else:
-            train(args)
-    except (mnist_data.DataError, checkpoint.CheckpointError, FloatingPointError, OSError) as e:
-        print(f'error: {e}', file=sys.stderr)
-        sys.exit(EXIT_FAILED)
+            train(args, data=data)
+    except (checkpoint.CheckpointError, FloatingPointError, OSError) as e:
+        fail(e)
+
+
+def fail(error):
+    print(f'error: {error}', file=sys.stderr)
+    sys.exit(EXIT_FAILED)

@@ -1,0 +1,32 @@
+"""Accuracy on real handwriting that is not MNIST (../shared/handwriting-dev)."""
+import os
+import sys
+
+import pytest
+
+from conftest import DEV_SET, ROOT
+
+sys.path.insert(0, os.path.join(ROOT, 'bench'))
+pytestmark = pytest.mark.skipif(not os.path.isdir(DEV_SET),
+                                reason=f'development set not found at {DEV_SET}')
+
+
+@pytest.fixture(scope='module')
+def scores():
+    import handwriting
+    from predict import Classifier
+    return handwriting.dev_set_accuracy(Classifier(2, os.path.join(ROOT, 'models', 'model_2')))
+
+
+def test_own_handwriting_sources(scores):
+    own = {s: v for s, v in scores.items() if s != 'semeion'}
+    right = sum(r for r, _ in own.values())
+    total = sum(t for _, t in own.values())
+    assert total >= 200
+    assert right / total >= 0.95, own
+
+
+def test_semeion_does_not_regress(scores):
+    # Measured 0.918 with the shipped model (bench/handwriting.py); the target is 0.95, not met yet.
+    right, total = scores['semeion']
+    assert right / total >= 0.85
