@@ -166,6 +166,7 @@ def train(args, callback=None, data=None):
     import mnist_data
     from augment import distort
     v1 = tf.compat.v1
+    tf.get_logger().setLevel('ERROR')   # Saver's deprecation notices are not for our users
 
     data = data or mnist_data.load(args.data_dir)
     train_x, train_y = data['train']
