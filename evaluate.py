@@ -12,6 +12,8 @@ import sys
 
 import numpy as np
 
+DIGITS = [str(d) for d in range(10)]
+
 
 def labelled_files(folder):
     """[(path, label)] for every labelled image under `folder`."""
@@ -19,8 +21,11 @@ def labelled_files(folder):
     table = os.path.join(folder, 'labels.csv')
     if os.path.isfile(table):
         with open(table, newline='') as f:
-            return [(os.path.join(folder, row['filename']), int(row['label']))
-                    for row in csv.DictReader(f)]
+            rows = list(csv.DictReader(f))
+        for n, row in enumerate(rows, start=2):
+            if not row.get('filename') or (row.get('label') or '').strip() not in DIGITS:
+                raise ValueError(f'{table} line {n}: expected filename,label with a digit 0-9')
+        return [(os.path.join(folder, row['filename']), int(row['label'])) for row in rows]
     paths, _ = expand_inputs([folder])
     out = []
     for path in paths:
@@ -104,7 +109,11 @@ def draw_report(path, items, guesses, images):
 
 
 def main(args):
-    items = labelled_files(args.evaluate)
+    try:
+        items = labelled_files(args.evaluate)
+    except (ValueError, OSError) as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 1
     if not items:
         print(f'error: {args.evaluate}: no labelled images (labels.csv, digit folders or '
               'file names starting with the digit)', file=sys.stderr)

@@ -96,17 +96,41 @@ class Classifier:
         return np.concatenate(out)
 
 
-def prepare(paths, single):
-    """For each path: a list of (whole, splits) digit entries, or an error message."""
+def prepare_one(path, single=False):
+    """A list of (whole, splits) digit entries, or an error message."""
     from imageprepare import ImageError, digit_candidates, load_image
-    prepared = []
-    for path in paths:
+    try:
+        return digit_candidates(load_image(path), single)
+    except ImageError as e:
+        message = str(e)
+        return message if message.startswith(path) else f'{path}: {message}'
+
+
+def prepare(paths, single):
+    """prepare_one for every path, in order."""
+    return [prepare_one(path, single) for path in paths]
+
+
+def prepare_in_background(paths, single):
+    """Start preparing many pictures in worker processes, one per core, and
+    return a function that waits for the results (None for a few pictures,
+    not worth the workers). Forked before TensorFlow is
+    imported, so the workers stay light and the import overlaps their work."""
+    if len(paths) < 16 or (os.cpu_count() or 1) < 2:
+        return None
+    import functools
+    import multiprocessing
+    pool = multiprocessing.get_context('fork').Pool(os.cpu_count())
+    pending = pool.map_async(functools.partial(prepare_one, single=single), paths,
+                             chunksize=max(1, min(64, len(paths) // (4 * os.cpu_count()))))
+
+    def results():
         try:
-            prepared.append(digit_candidates(load_image(path), single))
-        except ImageError as e:
-            message = str(e)
-            prepared.append(message if message.startswith(path) else f'{path}: {message}')
-    return prepared
+            return pending.get()
+        finally:
+            pool.close()
+            pool.join()
+    return results
 
 
 def read_all(classifier, prepared):
@@ -162,10 +186,22 @@ def as_json(path, digits, min_confidence=None):
     })
 
 
-def save_prepared(folder, path, digits):
+def prepared_names(paths):
+    """File names for --save-prepared: each picture's own name or, where two
+    pictures share one, its path below the pictures' common folder."""
+    stems = [os.path.splitext(os.path.basename(p))[0] for p in paths]
+    if len(set(stems)) < len(stems):
+        common = os.path.commonpath([os.path.abspath(p) for p in paths])
+        stems = [os.path.relpath(os.path.abspath(p), common).replace(os.sep, '_').replace('.', '_')
+                 for p in paths]
+    return stems
+
+
+def save_prepared(folder, stem, digits):
+    """Write each 28x28 the network saw, enlarged 10 times, as STEM.png (or
+    STEM_0.png, STEM_1.png ... for the digits of a number)."""
     from PIL import Image
     os.makedirs(folder, exist_ok=True)
-    stem = os.path.splitext(os.path.basename(path))[0]
     for i, (image, _) in enumerate(digits):
         name = f'{stem}.png' if len(digits) == 1 else f'{stem}_{i}.png'
         Image.fromarray((image * 255).astype(np.uint8)).resize((280, 280), Image.NEAREST) \
@@ -180,25 +216,26 @@ def main(model_number, argv=None):
     paths, errors = expand_inputs(args.inputs)
     for e in errors:
         print(f'error: {e}', file=sys.stderr)
-    prepared = prepare(paths, args.single)
-    if any(isinstance(p, list) for p in prepared):   # else no need to start TensorFlow
+    pending = prepare_in_background(paths, args.single)
+    prepared = prepare(paths, args.single) if pending is None else None
+    if prepared is not None and not any(isinstance(p, list) for p in prepared):
+        results = prepared                   # nothing to read: no need to start TensorFlow
+    else:
         try:
             classifier = Classifier(model_number, args.model)
         except Exception as e:   # CheckpointError, or TensorFlow failing to start
             print(f'error: {e}', file=sys.stderr)
             sys.exit(EXIT_FAILED)
-        results = read_all(classifier, prepared)
-    else:
-        results = prepared
+        results = read_all(classifier, prepared if pending is None else pending())
     alone = len(args.inputs) == 1 and len(paths) == 1 and not os.path.isdir(args.inputs[0])
     failed = bool(errors)
-    for path, digits in zip(paths, results):
+    for path, name, digits in zip(paths, prepared_names(paths), results):
         if isinstance(digits, str):
             print(f'error: {digits}', file=sys.stderr)
             failed = True
             continue
         if args.save_prepared:
-            save_prepared(args.save_prepared, path, digits)
+            save_prepared(args.save_prepared, name, digits)
         if args.json:
             print(as_json(path, digits, args.min_confidence))
         else:

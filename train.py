@@ -228,9 +228,7 @@ def train(args, callback=None, data=None):
                     if time.time() - last_save > 60:
                         state_saver.save(sess, os.path.join(resume_dir, 'train.ckpt'), global_step=done)
                         last_save = time.time()
-                else:
-                    step = total
-                step = max(step, int(sess.run(step_var)))
+                step = int(sess.run(step_var))
             except KeyboardInterrupt:
                 done = int(sess.run(step_var))
                 state_saver.save(sess, os.path.join(resume_dir, 'train.ckpt'), global_step=done)
@@ -279,6 +277,7 @@ def main(model_number, defaults, argv=None):
         data = mnist_data.load(args.data_dir)   # reported before TensorFlow starts
     except mnist_data.DataError as e:
         fail(e)
+    import tensorflow as tf
     import checkpoint
     try:
         if args.evaluate:
@@ -287,6 +286,8 @@ def main(model_number, defaults, argv=None):
             train(args, data=data)
     except (checkpoint.CheckpointError, FloatingPointError, OSError) as e:
         fail(e)
+    except tf.errors.OpError as e:   # e.g. the disk filled up while saving
+        fail(f'{args.model}: {e.message.splitlines()[0]}')
 
 
 def fail(error):

@@ -1,0 +1,163 @@
+"""How fast predict_2.py reads digits: start-up, throughput, one call vs many.
+
+    python bench/predict_speed.py [--images 1000] [--repeats 5] [--separate 20]
+
+(a) wall time of `predict_2.py samples/7.png` against a bare
+    `python -c "import tensorflow"` (median of --repeats runs each, the runs
+    interleaved; also against the same import with the TF_* environment
+    predict.py sets); target: ratio <= 1.2, i.e. start-up costs little
+    beyond importing TensorFlow.
+(b) images per second of one call reading --images digit pictures drawn at
+    varied sizes with samples/make_samples.py: raw, and after subtracting
+    the start-up time of (a); target >= 500/s after start-up.
+(c) that one call against one call per picture: --separate one-file calls
+    are timed and the total extrapolated to --images calls; target >= 100x.
+
+Prints a small table; never fails on a timing (the machine may be busy:
+the load average is printed with the figures). Exit status 1 only if a run
+of predict_2.py itself fails.
+"""
+import argparse
+import importlib.util
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SAMPLE = os.path.join('samples', '7.png')
+
+
+def make_samples_module():
+    spec = importlib.util.spec_from_file_location(
+        'make_samples', os.path.join(ROOT, 'samples', 'make_samples.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def timed(cmd, env=None):
+    """(seconds, completed process) of one run of `cmd` from the repository root."""
+    start = time.perf_counter()
+    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
+                            env=None if env is None else {**os.environ, **env})
+    return time.perf_counter() - start, result
+
+
+def check(result, what):
+    if result.returncode != 0:
+        sys.stderr.write(f'{what} failed (exit {result.returncode}):\n{result.stderr[-2000:]}\n')
+        sys.exit(1)
+
+
+def interleaved_times(commands, repeats):
+    """{name: [seconds per run]} for (name, cmd, env) commands run in turn,
+    `repeats` rounds, so a change in machine load affects them alike."""
+    times = {name: [] for name, _, _ in commands}
+    for _ in range(repeats):
+        for name, cmd, env in commands:
+            seconds, result = timed(cmd, env)
+            check(result, name)
+            times[name].append(seconds)
+    return times
+
+
+def draw_pictures(folder, n, seed=0):
+    """n digit PNGs of varied size, shape, pen width and placement; [(path, digit)]."""
+    draw_digit = make_samples_module().draw_digit
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        digit = i % 10
+        side = rng.choice([28, 48, 64, 100, 150, 200, 300, 400])
+        size = side if rng.random() < 0.6 else (side, int(side * rng.uniform(0.6, 1.6)))
+        width = max(2, round(min(side, side if isinstance(size, int) else size[1])
+                             * rng.uniform(0.04, 0.08)))
+        img = draw_digit(digit, size=size, width=width, margin=rng.uniform(0.1, 0.25), seed=i)
+        path = os.path.join(folder, f'{digit}_{i:05d}.png')
+        img.save(path)
+        out.append((path, digit))
+    return out
+
+
+def row(label, value, target=''):
+    print(f'  {label:<52} {value:>14}  {target}')
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p.add_argument('--images', type=int, default=1000, help='pictures read in one call (b, c)')
+    p.add_argument('--repeats', type=int, default=5, help='runs per median in (a)')
+    p.add_argument('--separate', type=int, default=20,
+                   help='one-file calls timed in (c), extrapolated to --images calls')
+    args = p.parse_args(argv)
+    py = sys.executable
+    predict = [py, 'predict_2.py']
+
+    print(f'predict_2.py speed  (cpus {os.cpu_count()}, load average before '
+          f'{" ".join(f"{x:.2f}" for x in os.getloadavg())})')
+
+    # (a) start-up
+    # predict.py sets these before importing TensorFlow; the bare import runs
+    # with the user's environment, the "quiet" one with predict's settings.
+    quiet = {'TF_CPP_MIN_LOG_LEVEL': '2', 'TF_ENABLE_ONEDNN_OPTS': '0'}
+    runs = interleaved_times([('predict', predict + [SAMPLE], None),
+                              ('import', [py, '-c', 'import tensorflow'], None),
+                              ('quiet import', [py, '-c', 'import tensorflow'], quiet)],
+                             args.repeats)
+    t_predict, t_import, t_quiet = (statistics.median(runs[k])
+                                    for k in ('predict', 'import', 'quiet import'))
+
+    # (b) one call on many pictures
+    with tempfile.TemporaryDirectory(prefix='predict_speed_') as folder:
+        start = time.perf_counter()
+        pictures = draw_pictures(folder, args.images)
+        t_draw = time.perf_counter() - start
+        t_batch, result = timed(predict + [folder])
+        check(result, f'predict_2.py on {args.images} pictures')
+        lines = [line.split('\t') for line in result.stdout.splitlines()]
+        truth = {path: str(digit) for path, digit in pictures}
+        correct = sum(truth.get(path) == text for path, text in lines)
+
+        # (c) one call per picture, a sample of them
+        step = max(1, len(pictures) // args.separate)
+        chosen = [path for path, _ in pictures[::step][:args.separate]]
+        t_separate = 0.0
+        for path in chosen:
+            seconds, result = timed(predict + [path])
+            check(result, f'predict_2.py {path}')
+            t_separate += seconds
+
+    after_startup = t_batch - t_predict
+    factor = args.images / len(chosen)
+    t_all_separate = t_separate * factor
+
+    print('(a) start-up')
+    row(f'predict_2.py {SAMPLE}, median of {args.repeats}', f'{t_predict:.2f} s')
+    row(f'python -c "import tensorflow", median of {args.repeats}', f'{t_import:.2f} s')
+    row('ratio', f'{t_predict / t_import:.2f}', 'target <= 1.2')
+    row(f'same import with predict\'s TF_* settings, median', f'{t_quiet:.2f} s')
+    row('ratio to that', f'{t_predict / t_quiet:.2f}')
+    for name, times in runs.items():
+        print(f'      {name} runs: {" ".join(f"{t:.2f}" for t in times)}')
+    print(f'(b) one call on {args.images} pictures (drawn in {t_draw:.1f} s, '
+          f'read correctly {correct}/{args.images})')
+    row('wall time', f'{t_batch:.2f} s')
+    row('images/s raw', f'{args.images / t_batch:.0f}')
+    if after_startup > 0:
+        row(f'images/s after start-up ({t_batch:.2f} - {t_predict:.2f} s)',
+            f'{args.images / after_startup:.0f}', 'target >= 500')
+    else:
+        row('images/s after start-up', 'n/a (call faster than start-up median)', 'target >= 500')
+    print(f'(c) one call vs {args.images} one-file calls')
+    row(f'{len(chosen)} separate calls, measured', f'{t_separate:.1f} s')
+    row(f'{args.images} separate calls, extrapolated x{factor:g}', f'{t_all_separate:.0f} s')
+    row(f'speed-up of one call', f'{t_all_separate / t_batch:.0f}x', 'target >= 100x')
+    print(f'load average after {" ".join(f"{x:.2f}" for x in os.getloadavg())}')
+
+
+if __name__ == '__main__':
+    main()
