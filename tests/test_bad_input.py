@@ -259,28 +259,15 @@ def test_pdf_named_png(model_1, tmp_path):
     assert_one_error(r, EXIT_FAILED, path, 'not an image file Pillow can read')
 
 
-@pytest.mark.parametrize('colour', [0, 255], ids=['black', 'white'])
-def test_one_pixel_image(model_1, tmp_path, colour):
-    """0x0 cannot be stored in a PNG; a 1x1 picture is a single colour, so it
-    is reported as 'no digit found', never guessed at."""
-    path = tmp_path / f'pixel_{colour}.png'
-    Image.new('L', (1, 1), colour).save(path)
-    r = run('predict_1.py', '--model', model_1, path)
-    assert_one_error(r, EXIT_FAILED, path, 'no digit found')
-    assert r.stdout == ''
-
-
-def test_blank_page(model_1, tmp_path):
-    path = tmp_path / 'blank.png'
-    Image.new('RGB', (800, 600), (255, 255, 255)).save(path)
-    r = run('predict_1.py', '--model', model_1, path)
-    assert_one_error(r, EXIT_FAILED, path, 'no digit found')
-    assert r.stdout == ''
-
-
-def test_page_all_ink(model_1, tmp_path):
-    path = tmp_path / 'all_ink.png'
-    Image.new('RGB', (800, 600), (0, 0, 0)).save(path)
+@pytest.mark.parametrize('mode, size, colour', [
+    ('L', (1, 1), 0), ('L', (1, 1), 255),          # 0x0 cannot be stored in a PNG
+    ('RGB', (800, 600), (255, 255, 255)),          # blank page
+    ('RGB', (800, 600), (0, 0, 0)),                # a page that is all ink
+], ids=['one_pixel_black', 'one_pixel_white', 'blank_page', 'page_all_ink'])
+def test_nothing_to_read(model_1, tmp_path, mode, size, colour):
+    """A picture of a single colour is reported as 'no digit found', never guessed at."""
+    path = tmp_path / 'page.png'
+    Image.new(mode, size, colour).save(path)
     r = run('predict_1.py', '--model', model_1, path)
     assert_one_error(r, EXIT_FAILED, path, 'no digit found')
     assert r.stdout == ''

@@ -217,3 +217,20 @@ def test_end_to_end_train_then_predict_pngs(tmp_path, model_number, options, lea
     guesses = {os.path.basename(r['path']): r['result'] for r in read}
     correct = sum(guesses[f'{label}_{i:04d}.png'] == str(label) for i, label in enumerate(labels))
     assert correct / len(labels) > least
+
+
+def test_nan_loss_stops_training_and_keeps_previous_model(tmp_path):
+    """A run that diverges says so and never replaces the model that was there."""
+    folder = tmp_path / 'm'
+    outputs_after_restore(1, str(folder))
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    rng = np.random.default_rng(0)
+    good = (rng.random((200, 784)).astype(np.float32), rng.integers(0, 10, 200))
+    bad = (np.full((200, 784), np.nan, np.float32), good[1])
+    data = {'train': bad, 'validation': good, 'test': good}
+    args = train.parse_args(1, dict(epochs=1, batch_size=50, learning_rate=0.01),
+                            ['--model', str(folder), '--steps', '5'])
+    with pytest.raises(FloatingPointError, match='loss became nan'):
+        train.train(args, data=data)
+    after = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    assert after == before
