@@ -8,7 +8,7 @@
     predict.py sets); target: ratio <= 1.2, i.e. start-up costs little
     beyond importing TensorFlow.
 (b) images per second of one call reading --images digit pictures drawn at
-    varied sizes with samples/make_samples.py: raw, and after subtracting
+    varied sizes with tests/make_samples.py: raw, and after subtracting
     the start-up time of (a); target >= 500/s after start-up.
 (c) that one call against one call per picture: --separate one-file calls
     are timed and the total extrapolated to --images calls; target >= 100x.
@@ -33,7 +33,7 @@ SAMPLE = os.path.join('samples', '7.png')
 
 def make_samples_module():
     spec = importlib.util.spec_from_file_location(
-        'make_samples', os.path.join(ROOT, 'samples', 'make_samples.py'))
+        'make_samples', os.path.join(ROOT, 'tests', 'make_samples.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -3,7 +3,7 @@
 Real users send photos, transparent canvas exports, thin pen lines on big
 pages, rotated phone pictures, 16-bit scans and written numbers. Rather than
 commit a folder of such files, the tests draw them here from the same pen
-strokes as samples/make_samples.py, so every condition exists for every
+strokes as tests/make_samples.py, so every condition exists for every
 digit and each picture differs from `clean` in one way only. All functions
 are deterministic. Functions taking `dirpath` write a file there (for
 conditions that live in the file format) and return its path.
@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 _spec = importlib.util.spec_from_file_location(
-    'make_samples', os.path.join(os.path.dirname(__file__), '..', 'samples', 'make_samples.py'))
+    'make_samples', os.path.join(os.path.dirname(__file__), 'make_samples.py'))
 make_samples = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(make_samples)
 draw_digit = make_samples.draw_digit

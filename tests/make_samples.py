@@ -1,4 +1,4 @@
-"""Draw the sample pictures in this folder: python samples/make_samples.py
+"""Draw the pictures in samples/: python tests/make_samples.py
 
 The samples are drawn rather than scanned so that they can be reproduced
 exactly, carry no one's handwriting or copyright, and so that tests can draw
@@ -15,7 +15,7 @@ import random
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+HERE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'samples')
 SUPERSAMPLE = 4
 
 
