@@ -32,21 +32,25 @@ def learning_rate(step, total, peak, warmup, schedule='cosine'):
     return peak * 0.5 * (1 + math.cos(math.pi * progress))
 
 
-def positive(kind):
+def number(kind, minimum_allowed):
+    """An argparse type: a finite number above 0 (or from 0, if allowed)."""
     def parse(text):
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f'{text!r} is not a number') from None
-        if not (value > 0 and math.isfinite(value)):
-            raise argparse.ArgumentTypeError(f'{text!r} must be a positive number')
+        if not math.isfinite(value) or value < 0 or (value == 0 and not minimum_allowed):
+            raise argparse.ArgumentTypeError(
+                f'{text!r} must be a {"non-negative" if minimum_allowed else "positive"} number')
         return value
     return parse
 
 
-def non_negative(text):
-    value = positive(float)(text) if text.strip() not in ('0', '0.0') else 0.0
-    return value
+def positive(kind):
+    return number(kind, minimum_allowed=False)
+
+
+non_negative = number(float, minimum_allowed=True)
 
 
 def parse_args(model_number, defaults, argv=None):

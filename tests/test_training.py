@@ -234,3 +234,13 @@ def test_nan_loss_stops_training_and_keeps_previous_model(tmp_path):
         train.train(args, data=data)
     after = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
     assert after == before
+
+
+def test_option_values_are_checked():
+    parse = lambda *argv: train.parse_args(2, dict(epochs=1, batch_size=10, learning_rate=0.1), list(argv))
+    assert parse('--warmup', '0.00', '--dropout', '0').warmup == 0.0
+    for bad in (['--dropout', '-1'], ['--steps', '0'], ['--learning-rate', 'nan'],
+                ['--batch-size', '2.5'], ['--warmup', '1']):
+        with pytest.raises(SystemExit) as stop:
+            parse(*bad)
+        assert stop.value.code == 2, bad
