@@ -466,3 +466,17 @@ def test_bad_option_value(tmp_path, script, args, fragments):
     r = run(script, *args, '--model', tmp_path / 'never_written', timeout=120)
     assert_usage_error(r, script, *fragments)
     assert not (tmp_path / 'never_written').exists()
+
+
+def test_unreadable_file_message(monkeypatch, images):
+    """The same row in-process, where the test cannot make a file unreadable
+    (as root): the operating system's refusal becomes the one-line message."""
+    import imageprepare
+    from PIL import Image as PILImage
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, 'Permission denied')
+    monkeypatch.setattr(PILImage, 'open', refuse)
+    with pytest.raises(imageprepare.ImageError) as error:
+        imageprepare.imageprepare(str(images / 'seven.png'))
+    assert str(error.value) == f'{images / "seven.png"}: permission denied'
