@@ -62,14 +62,21 @@ def short(e):
 
 
 def to_array(img):
-    """RGB float array in 0..1, transparent areas filled with a colour that
-    contrasts with the opaque strokes (canvas exports are often transparent
-    black behind black ink)."""
+    """Float array [h, w, channels] in 0..1: one channel for grey pictures,
+    else RGB with transparent areas filled with a colour that contrasts with
+    the opaque strokes (canvas exports are often transparent black behind
+    black ink)."""
     if img.mode in ('I;16', 'I;16B', 'I;16L', 'I;16N', 'I', 'F'):
         a = np.nan_to_num(np.asarray(img.convert('F') if img.mode != 'F' else img, np.float32),
                           nan=0.0, posinf=0.0, neginf=0.0)
         a = a / (65535.0 if img.mode.startswith('I;16') else max(1e-6, float(np.abs(a).max())))
-        return np.repeat(np.clip(a, 0, 1)[..., None], 3, axis=2)
+        return np.clip(a, 0, 1)[..., None]
+    if img.mode in ('L', '1') and 'transparency' not in img.info:
+        return np.asarray(img.convert('L'), np.float32)[..., None] / 255.0
+    if img.mode == 'RGB':
+        a = np.asarray(img)
+        if np.array_equal(a[..., 0], a[..., 1]) and np.array_equal(a[..., 1], a[..., 2]):
+            return a[..., :1].astype(np.float32) / 255.0      # grey saved as RGB
     has_alpha = img.mode in ('RGBA', 'LA', 'PA', 'RGBa', 'La') or 'transparency' in img.info
     rgba = np.asarray(img.convert('RGBA'), np.float32) / 255.0
     rgb, alpha = rgba[..., :3], rgba[..., 3:]
@@ -84,6 +91,8 @@ def reduce(img):
     """Shrink very large pictures (area-averaging keeps thin strokes' ink)."""
     scale = max(img.size) / WORK_SIZE
     if scale > 1:
+        if img.mode in ('1', 'P'):   # Pillow resizes these by nearest pixel, losing thin lines
+            img = img.convert('L' if img.mode == '1' else 'RGBA')
         img = img.resize((max(1, round(img.width / scale)), max(1, round(img.height / scale))),
                          Image.BOX)
     return img
@@ -99,21 +108,20 @@ def local_background(rgb):
     copy: it follows smooth lighting gradients and shadows, and ink covers well
     under half of any such window.
     """
-    h, w = rgb.shape[:2]
+    h, w, depth = rgb.shape
     if max(h, w) <= 64:
-        return np.broadcast_to(np.median(rgb.reshape(-1, 3), axis=0), rgb.shape)
+        return np.broadcast_to(np.median(rgb.reshape(-1, depth), axis=0), rgb.shape)
     scale = min(1.0, 48 / max(h, w))
     small_size = (max(1, round(w * scale)), max(1, round(h * scale)))
     window = max(3, (max(small_size) // 2) | 1)
-    grey = np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2])
     channels = []
-    for c in range(1 if grey else 3):
+    for c in range(depth):
         small = Image.fromarray(np.ascontiguousarray(rgb[..., c])).resize(small_size, Image.BOX)
         # A separable median (rows, then columns): nearly the same, many times faster.
         s = ndimage.median_filter(np.asarray(small), size=(1, window), mode='reflect')
         s = ndimage.median_filter(s, size=(window, 1), mode='reflect')
         channels.append(np.asarray(Image.fromarray(s).resize((w, h), Image.BILINEAR)))
-    return np.stack(channels * 3 if grey else channels, axis=2)
+    return np.stack(channels, axis=2)
 
 
 def otsu(values):
@@ -139,9 +147,8 @@ def ink_map(img):
         raise ImageError('no digit found (only specks or borders)')
     ink_level = np.median(distance[mask])
     floor = t / 2
-    ink = np.clip((distance - floor) / max(ink_level - floor, 1e-6), 0, 1)
-    near = ndimage.binary_dilation(mask, iterations=2)
-    return np.where(near, ink, 0).astype(np.float32), mask
+    ink = np.clip((distance - floor) / max(ink_level - floor, 1e-6), 0, 1).astype(np.float32)
+    return ink, mask
 
 
 def keep_strokes(mask):
@@ -235,7 +242,12 @@ def to_mnist(ink):
 
 
 def crop(ink, mask):
+    """The ink within 2 pixels of `mask`'s strokes, cropped to the strokes."""
     ys, xs = np.nonzero(mask)
+    box = (slice(max(0, ys.min() - 2), ys.max() + 3), slice(max(0, xs.min() - 2), xs.max() + 3))
+    near = ndimage.binary_dilation(mask[box], iterations=2)
+    ink = np.where(near, ink[box], 0)
+    ys, xs = ys - box[0].start, xs - box[1].start
     return ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
 
 
@@ -267,8 +279,7 @@ def digit_candidates(img, single=False):
         return [(to_mnist(normalise_strokes(crop(ink, mask))), [])]
 
     def prepare(m):
-        near = ndimage.binary_dilation(m, iterations=2)
-        return to_mnist(normalise_strokes(crop(np.where(near, ink, 0), m)))
+        return to_mnist(normalise_strokes(crop(ink, m)))
 
     return [(prepare(m), [[prepare(p) for p in segment.cut(m, k)]
                           for k in segment.possible_counts(m)])
