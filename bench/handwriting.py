@@ -73,7 +73,10 @@ def main():
         print(f'development set not found at {DEV_SET}')
 
     if args.mnist_pngs:
-        data = mnist_data.load(args.data_dir)
+        try:
+            data = mnist_data.load(args.data_dir)
+        except mnist_data.DataError as e:
+            sys.exit(f'error: {e}')
         test_x, test_y = data['test']
         n = min(args.mnist_pngs, len(test_x))
         raw = (classifier.probabilities(test_x[:n]).argmax(1) == test_y[:n]).mean()
