@@ -101,16 +101,16 @@ def reduce(img):
 def local_background(rgb):
     """Paper colour around each pixel.
 
-    Small pictures (drawings, scans of one digit) have even paper: the median
-    colour of the picture, as ink covers less than half of it even in a tight
-    crop (the border is no guide there: strokes often run along it).
+    Small pictures (drawings, scans of one digit) have even paper: its colour
+    is that of the paper's pixels (see paper_pixels).
     Photos and large pages get a median over half the picture, taken on a small
     copy: it follows smooth lighting gradients and shadows, and ink covers well
     under half of any such window.
     """
     h, w, depth = rgb.shape
     if max(h, w) <= 64:
-        return np.broadcast_to(np.median(rgb.reshape(-1, depth), axis=0), rgb.shape)
+        paper = rgb[paper_pixels(rgb.mean(axis=2))]
+        return np.broadcast_to(np.median(paper, axis=0), rgb.shape)
     scale = min(1.0, 48 / max(h, w))
     small_size = (max(1, round(w * scale)), max(1, round(h * scale)))
     window = max(3, (max(small_size) // 2) | 1)
@@ -122,6 +122,26 @@ def local_background(rgb):
         s = ndimage.median_filter(s, size=(window, 1), mode='reflect')
         channels.append(np.asarray(Image.fromarray(s).resize((w, h), Image.BILINEAR)))
     return np.stack(channels, axis=2)
+
+
+def paper_pixels(grey):
+    """Which pixels of a small picture are paper.
+
+    Usually the majority: ink covers well under half a picture. But in a tight
+    crop of a bold digit (one in ten MNIST digits, cropped to their ink) ink
+    can cover half or more, and the border is no guide (strokes run along it).
+    Then the two tones are told apart by shape: the ink is one or two strokes,
+    while the paper is cut by them into several pieces (holes, corners).
+    """
+    spread = grey.max() - grey.min()
+    if spread == 0:
+        return np.ones(grey.shape, bool)
+    dark = grey <= grey.min() + otsu((grey - grey.min()) / spread) * spread
+    if 0.25 < dark.mean() < 0.75:
+        pieces = [ndimage.label(m, structure=np.ones((3, 3)))[1] for m in (dark, ~dark)]
+        if pieces[0] != pieces[1]:
+            return dark if pieces[0] > pieces[1] else ~dark
+    return ~dark if dark.mean() < 0.5 else dark
 
 
 def otsu(values):
@@ -164,7 +184,7 @@ def keep_strokes(mask):
         bh, bw = box[0].stop - box[0].start, box[1].stop - box[1].start
         touches = box[0].start == 0 or box[1].start == 0 or box[0].stop == h or box[1].stop == w
         line = (bw > 0.6 * w and bh < 0.1 * h) or (bh > 0.6 * h and bw < 0.1 * w)
-        frame = bw > 0.9 * w and bh > 0.9 * h and size < 0.2 * bw * bh and touches
+        frame = bw > 0.9 * w and bh > 0.9 * h and touches and near_border(labels[box] == i, box, h, w) > 0.7
         keep[i] = not (touches and line) and not frame
     if not keep.any():    # nothing but lines: then the lines are the digit (a 1, a 7)
         keep[1:] = True
@@ -172,6 +192,16 @@ def keep_strokes(mask):
     for i in range(1, n + 1):
         keep[i] &= sizes[i - 1] >= 0.08 * largest
     return keep[labels]
+
+
+def near_border(piece, box, h, w):
+    """The fraction of a piece's ink within 10% of the picture's edges: nearly
+    all of a page border or frame, far less of a digit that fills a tight crop."""
+    ys, xs = np.nonzero(piece)
+    ys, xs = ys + box[0].start, xs + box[1].start
+    band_y, band_x = max(1, 0.1 * h), max(1, 0.1 * w)
+    near = (ys < band_y) | (ys >= h - band_y) | (xs < band_x) | (xs >= w - band_x)
+    return near.mean()
 
 
 def stroke_width(mask):

@@ -137,3 +137,17 @@ def test_specks_and_border_are_ignored(tmp_path):
 def test_missing_file():
     with pytest.raises(ImageError, match='no such file'):
         imageprepare('does/not/exist.png')
+
+
+@pytest.mark.parametrize('invert', [False, True])
+@pytest.mark.parametrize('digit', [0, 8])
+def test_tight_crop_of_a_bold_digit(invert, digit):
+    """Cropped to its ink, a bold digit can cover more of the picture than the
+    paper does; it must still be read as ink, in either polarity."""
+    img = synth.draw_digit(digit, size=48, width=12, margin=0.0).convert('L')
+    img = img.crop(Image.eval(img, lambda v: 255 - v).getbbox())
+    if invert:
+        img = Image.eval(img, lambda v: 255 - v)
+    ink = np.asarray(img) < 128 if not invert else np.asarray(img) >= 128
+    assert ink.mean() > 0.5          # the case the test is about
+    assert corr(prepare_image(img), prepare_image(synth.clean(digit))) >= 0.85
