@@ -151,3 +151,12 @@ def test_tight_crop_of_a_bold_digit(invert, digit):
     ink = np.asarray(img) < 128 if not invert else np.asarray(img) >= 128
     assert ink.mean() > 0.5          # the case the test is about
     assert corr(prepare_image(img), prepare_image(synth.clean(digit))) >= 0.85
+
+
+def test_digit_filling_a_tight_crop_is_not_a_frame():
+    """A thin 0 touching all four edges looks like a page border at first
+    sight; it must be kept, and a speck inside it dropped."""
+    img = synth.draw_digit(0, size=60, width=3, margin=0.0).convert('L')
+    img = img.crop(Image.eval(img, lambda v: 255 - v).getbbox())
+    ImageDraw.Draw(img).point([(img.width // 2, img.height // 2)], fill=0)   # a speck
+    assert corr(prepare_image(img), prepare_image(synth.clean(0))) >= 0.85
