@@ -6,7 +6,7 @@
 import train
 
 DEFAULTS = dict(epochs=12, batch_size=128, learning_rate=0.002, warmup=0.03,
-                dropout=0.5, label_smoothing=0.1, augment=True)
+                dropout=0.5, label_smoothing=0.1, augment=True, average=0.999)
 
 if __name__ == '__main__':
     train.main(2, DEFAULTS)

@@ -7,6 +7,7 @@ writes the finished model atomically: an interrupted or failed run never
 touches the model that was there before.
 """
 import argparse
+import contextlib
 import math
 import os
 import shutil
@@ -79,16 +80,21 @@ def parse_args(model_number, defaults, argv=None):
                    help='default: %(default)s')
     p.add_argument('--augment', action=argparse.BooleanOptionalAction, default=d.get('augment', False),
                    help='randomly distort training images (default: %(default)s)')
+    p.add_argument('--average', type=non_negative, default=d.get('average', 0.0),
+                   help='evaluate and save an exponential moving average of the weights '
+                        'with this decay, 0 for none (default: %(default)s)')
     p.add_argument('--seed', type=int, default=0, help='random seed (default: %(default)s)')
     p.add_argument('--logdir', help='write TensorBoard summaries here')
     p.add_argument('--resume', action='store_true',
                    help='continue the interrupted run saved in MODEL/resume/')
     p.add_argument('--evaluate', action='store_true',
                    help='only print the saved model\'s MNIST test accuracy')
+    p.add_argument('--eval-every', type=positive(int),
+                   help='steps between validation measurements (default: once an epoch)')
     p.add_argument('--threads', type=positive(int), help='CPU threads (default: all cores)')
     args = p.parse_args(argv)
-    if args.warmup >= 1 or args.dropout >= 1 or args.label_smoothing >= 1:
-        p.error('--warmup, --dropout and --label-smoothing must be below 1')
+    if max(args.warmup, args.dropout, args.label_smoothing, args.average) >= 1:
+        p.error('--warmup, --dropout, --label-smoothing and --average must be below 1')
     args.model_number = model_number
     return args
 
@@ -158,7 +164,36 @@ def build_training_graph(args):
                                            label_smoothing=args.label_smoothing)
     step_var = tf.Variable(0, dtype=tf.int64, name='global_step', trainable=False)
     train_op = v1.train.AdamOptimizer(lr).minimize(loss, global_step=step_var)
-    return net, labels, lr, loss, step_var, train_op
+    average = None
+    if args.average:
+        average = v1.train.ExponentialMovingAverage(args.average, num_updates=step_var)
+        with tf.control_dependencies([train_op]):
+            train_op = average.apply(list(net.weights.values()))
+    return net, labels, lr, loss, step_var, train_op, average
+
+
+@contextlib.contextmanager
+def averaged_weights(sess, net, average, keep=False):
+    """Put the moving average of the weights into the network for the block.
+
+    Averaging the weights of the last few hundred steps (Polyak averaging)
+    cancels much of the noise of a high learning rate: the average is more
+    accurate than the latest weights mid-run, and no worse at the end.
+    With keep=True the average stays (for saving the finished model).
+    """
+    if average is None:
+        yield
+        return
+    weights = list(net.weights.values())
+    current = sess.run(weights)
+    for w, value in zip(weights, sess.run([average.average(w) for w in weights])):
+        w.load(value, sess)
+    try:
+        yield
+    finally:
+        if not keep:
+            for w, value in zip(weights, current):
+                w.load(value, sess)
 
 
 def train(args, callback=None, data=None):
@@ -178,10 +213,10 @@ def train(args, callback=None, data=None):
     total = args.steps or max(1, round(args.epochs * per_epoch))
     warmup = round(args.warmup * total)
     resume_dir = os.path.join(args.model, 'resume')
-    eval_every = min(per_epoch, max(1, total // 10))
+    eval_every = args.eval_every or min(per_epoch, max(1, total // 10))
 
     with tf.Graph().as_default():
-        net, labels, lr, loss, step_var, train_op = build_training_graph(args)
+        net, labels, lr, loss, step_var, train_op, average = build_training_graph(args)
         state_saver = v1.train.Saver(max_to_keep=1, save_relative_paths=True)
         writer = v1.summary.FileWriter(args.logdir) if args.logdir else None
         with v1.Session(config=session_config(args.threads)) as sess:
@@ -221,12 +256,15 @@ def train(args, callback=None, data=None):
                     done = step + 1
                     values = {'loss': smooth, 'lr': feed[lr]}
                     evaluated = done % eval_every == 0 or done == total
+                    stop = False
                     if evaluated:
-                        values['val_acc'] = accuracy(sess, net, *data['validation'])
+                        with averaged_weights(sess, net, average):
+                            values['val_acc'] = accuracy(sess, net, *data['validation'])
+                            stop = callback is not None and callback(done, sess, net)
                     if writer is not None:
                         write_summaries(writer, done, values)
                     progress.update(done, values, evaluated)
-                    if evaluated and callback is not None and callback(done, sess, net):
+                    if stop:
                         step = done
                         break
                     if time.time() - last_save > 60:
@@ -243,7 +281,8 @@ def train(args, callback=None, data=None):
                 if writer is not None:
                     writer.close()
 
-            prefix = checkpoint.save_model(sess, net, args.model, step)
+            with averaged_weights(sess, net, average, keep=True):
+                prefix = checkpoint.save_model(sess, net, args.model, step)
             if os.path.isdir(resume_dir):
                 shutil.rmtree(resume_dir)
             test_acc = accuracy(sess, net, *data['test'])

@@ -99,20 +99,37 @@ def test_same_seed_same_weights(tmp_path):
 
 
 @needs_mnist
-def test_resume_continues_where_it_stopped(tmp_path, capsys):
-    train.train(args_for(1, tmp_path / 'whole', steps=60, seed=3))
+def test_average_of_the_weights_is_what_is_evaluated_and_saved(tmp_path):
+    train.train(args_for(1, tmp_path / 'plain', steps=30, seed=1))
+    seen = []
+
+    def record(step, sess, net):
+        seen.append(sess.run(net.weights))
+    train.train(args_for(1, tmp_path / 'avg', steps=30, seed=1, average=0.9, eval_every=1),
+                callback=record)
+    plain, averaged = weights(tmp_path / 'plain'), weights(tmp_path / 'avg')
+    assert len(seen) == 30
+    assert all(np.array_equal(averaged[k], seen[-1][k]) for k in averaged)
+    assert not np.allclose(averaged['W'], plain['W'], atol=1e-4)
+
+
+@needs_mnist
+@pytest.mark.parametrize('average', [0, 0.9])
+def test_resume_continues_where_it_stopped(tmp_path, capsys, average):
+    train.train(args_for(1, tmp_path / 'whole', steps=60, seed=3, average=average))
 
     def interrupt(step, sess, net):
         raise KeyboardInterrupt
     with pytest.raises(SystemExit) as stop:
-        train.train(args_for(1, tmp_path / 'parts', steps=60, seed=3), callback=interrupt)
+        train.train(args_for(1, tmp_path / 'parts', steps=60, seed=3, average=average),
+                    callback=interrupt)
     assert stop.value.code == train.EXIT_INTERRUPTED
     assert '--resume' in capsys.readouterr().err
     assert not os.path.exists(tmp_path / 'parts' / 'checkpoint')    # no half-trained model
     saved = tf.train.latest_checkpoint(str(tmp_path / 'parts' / 'resume'))
     assert saved.endswith('train.ckpt-6')                           # first evaluation: step 6
 
-    train.train(args_for(1, tmp_path / 'parts', steps=60, seed=3, resume=True))
+    train.train(args_for(1, tmp_path / 'parts', steps=60, seed=3, average=average, resume=True))
     assert 'resuming from step 6/60' in capsys.readouterr().out
     whole, parts = weights(tmp_path / 'whole'), weights(tmp_path / 'parts')
     assert tf.train.latest_checkpoint(str(tmp_path / 'parts')).endswith('model.ckpt-60')
