@@ -299,18 +299,22 @@ def imageprepare(path):
 def digit_candidates(img, single=False):
     """The digits in a picture, left to right, for reading a whole number.
 
-    Each entry is (whole, splits): the 28x28 of one digit and, when that ink
-    is wide enough to be touching digits, a list of ways to cut it (each a
-    list of 28x28s), else an empty list. With `single`, all ink is one digit.
+    Each entry is (whole, parts, ways): the 28x28 of one digit and, when that
+    ink is wide enough to be touching digits, the 28x28s of the pieces it
+    could be cut into and the ways to cut it (tuples of indices into parts,
+    see segment.splits), else two empty lists. With `single`, all ink is one
+    digit.
     """
     import segment
     ink, mask = ink_map(img)
-    if single:
-        return [(to_mnist(normalise_strokes(crop(ink, mask))), [])]
 
     def prepare(m):
         return to_mnist(normalise_strokes(crop(ink, m)))
 
-    return [(prepare(m), [[prepare(p) for p in segment.cut(m, k)]
-                          for k in segment.possible_counts(m)])
-            for m in segment.group_digits(mask)]
+    if single:
+        return [(prepare(mask), [], [])]
+    entries = []
+    for m in segment.group_digits(mask):
+        parts, ways = segment.splits(m)
+        entries.append((prepare(m), [prepare(p) for p in parts], ways))
+    return entries

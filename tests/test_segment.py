@@ -1,0 +1,58 @@
+"""segment.splits: the ways a piece of ink may be cut into touching digits."""
+import numpy as np
+
+import segment
+
+
+def blob(widths, height=40, gap=6):
+    """Box-shaped 'digits' of the given widths, `gap` apart, each joined to the
+    next by a thin stroke: where they meet has the least ink."""
+    mask = np.zeros((height + 20, sum(widths) + gap * len(widths) + 20), bool)
+    x, joints = 10, []
+    for w in widths:
+        mask[10:10 + height, x:x + 3] = mask[10:10 + height, x + w - 3:x + w] = True
+        mask[10:13, x:x + w] = mask[7 + height:10 + height, x:x + w] = True
+        mask[30:32, x + w:x + w + gap] = True
+        x += w + gap
+        joints.append(x - gap // 2)
+    mask[30:32, x - gap:x] = False       # no stroke after the last one
+    return mask, joints[:-1]
+
+
+def edges(parts, way):
+    """The left edge of each part of a way, after the first."""
+    return [int(np.nonzero(parts[i].any(axis=0))[0].min()) for i in way[1:]]
+
+
+def test_narrow_piece_has_no_splits():
+    mask, _ = blob([30])                  # 30 wide, 40 tall
+    assert segment.splits(mask) == ([], [])
+
+
+def test_two_touching_digits_can_be_cut_where_they_meet():
+    mask, joints = blob([30, 28])
+    parts, ways = segment.splits(mask)
+    assert ways
+    assert any(len(w) == 2 and all(abs(e - j) <= 4 for e, j in zip(edges(parts, w), joints))
+               for w in ways)
+
+
+def test_five_touching_digits_can_be_cut_where_they_meet():
+    mask, joints = blob([30, 26, 34, 28, 30])
+    parts, ways = segment.splits(mask)
+    assert any(len(w) == 5 and all(abs(e - j) <= 4 for e, j in zip(edges(parts, w), joints))
+               for w in ways)
+
+
+def test_every_way_covers_the_piece_with_digit_sized_parts():
+    mask, _ = blob([30, 26, 34, 28])
+    parts, ways = segment.splits(mask)
+    height = 40
+    for way in ways:
+        assert len(way) >= 2
+        pieces = [parts[i] for i in way]
+        assert np.array_equal(np.logical_or.reduce(pieces), mask)     # nothing lost
+        assert not np.logical_and(pieces[0], pieces[1]).any()          # nothing twice
+        for p in pieces:
+            cols = np.nonzero(p.any(axis=0))[0]
+            assert cols.max() - cols.min() + 1 <= 1.3 * height
