@@ -24,9 +24,10 @@ def pieces(mask):
 def group_digits(mask):
     """Masks of the digits in `mask`, ordered left to right.
 
-    Pieces that overlap horizontally are one digit. A short piece (under 0.6 of
-    the tallest: a stray stroke, the loop of a broken 6) close to a digit joins
-    it; far from any, it is a dot or speck and is dropped if very short.
+    Pieces that overlap horizontally are one digit, and so are pieces stacked
+    one above the other. A short piece (under 0.6 of the tallest: a stray
+    stroke, the loop of a broken 6) close to a digit joins it; far from any,
+    it is a dot or speck and is dropped if very short.
     """
     groups = []
     for x0, x1, y0, y1, m in sorted(pieces(mask), key=lambda p: p[0]):
@@ -37,6 +38,7 @@ def group_digits(mask):
                 break
         else:
             groups.append([x0, x1, y0, y1, m])
+    merge_stacked(groups)
     tallest = max(g[3] - g[2] for g in groups)
     for g in sorted(groups, key=lambda g: g[3] - g[2]):
         others = [o for o in groups if o is not g]
@@ -49,6 +51,26 @@ def group_digits(mask):
         elif g[3] - g[2] < 0.3 * tallest:
             groups.remove(g)
     return [g[4] for g in sorted(groups, key=lambda g: g[0])]
+
+
+def merge_stacked(groups):
+    """Join pieces that lie one above the other, close sideways: a number is
+    written in a row, so they are one digit broken across (the two strokes of
+    a 1 or a 2 whose pen skipped)."""
+    merged = True
+    while merged:
+        merged = False
+        for a in groups:
+            for b in groups:
+                if a is b or max(a[2], b[2]) < min(a[3], b[3]):
+                    continue    # the same piece, or side by side at the same height
+                if gap(a, b) <= 0.2 * (max(a[3], b[3]) - min(a[2], b[2])):
+                    merge(a, b)
+                    groups.remove(b)
+                    merged = True
+                    break
+            if merged:
+                break
 
 
 def gap(a, b):

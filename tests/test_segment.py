@@ -56,3 +56,22 @@ def test_every_way_covers_the_piece_with_digit_sized_parts():
         for p in pieces:
             cols = np.nonzero(p.any(axis=0))[0]
             assert cols.max() - cols.min() + 1 <= 1.3 * height
+
+
+def stroke(mask, x0, x1, y0, y1):
+    mask[y0:y1, x0:x1] = True
+    return mask
+
+
+def test_pieces_stacked_one_above_the_other_are_one_digit():
+    mask = np.zeros((60, 60), bool)
+    stroke(mask, 28, 32, 5, 28)                # a 1 whose pen skipped halfway
+    stroke(mask, 30, 34, 31, 55)
+    assert len(segment.group_digits(mask)) == 1
+
+
+def test_pieces_side_by_side_stay_two_digits():
+    mask = np.zeros((60, 80), bool)
+    stroke(mask, 20, 24, 5, 55)                # 1 1, written close together
+    stroke(mask, 34, 38, 8, 55)
+    assert len(segment.group_digits(mask)) == 2
