@@ -124,7 +124,7 @@ MAX_COLUMNS, MAX_WAYS = 16, 2000
 
 def cut_columns(mask, counts):
     """Where touching digits may meet: the columns whose ink is a local minimum
-    (lowest first, at most MAX_COLUMNS), plus the cuts of `cut` for each count,
+    (lowest first, at most MAX_COLUMNS), plus `even_cuts` for each count,
     none closer to an end than a narrow digit is wide."""
     ys, xs = np.nonzero(mask)
     x0, x1 = xs.min(), xs.max() + 1
