@@ -120,6 +120,7 @@ def prepare_in_background(paths, single):
         return None
     import functools
     import multiprocessing
+    import imageprepare, segment   # once here rather than in every worker
     pool = multiprocessing.get_context('fork').Pool(os.cpu_count())
     pending = pool.map_async(functools.partial(prepare_one, single=single), paths,
                              chunksize=max(1, min(64, len(paths) // (4 * os.cpu_count()))))
