@@ -300,11 +300,12 @@ def imageprepare(path):
 def digit_candidates(img, single=False):
     """The digits in a picture, left to right, for reading a whole number.
 
-    Each entry is (whole, parts, ways): the 28x28 of one digit and, when that
-    ink is wide enough to be touching digits, the 28x28s of the pieces it
-    could be cut into and the ways to cut it (tuples of indices into parts,
-    see segment.splits), else two empty lists. With `single`, all ink is one
-    digit.
+    Each entry is (whole, parts, ways, wide): the 28x28 of one digit and,
+    when that ink is wide enough to be touching digits, the 28x28s of the
+    pieces it could be cut into and the ways to cut it (tuples of indices
+    into parts, see segment.splits), else two empty lists; wide says whether
+    the ink is wider than a digit usually is (segment.is_wide). With
+    `single`, all ink is one digit.
     """
     import segment
     ink, mask = ink_map(img)
@@ -313,9 +314,9 @@ def digit_candidates(img, single=False):
         return to_mnist(normalise_strokes(crop(ink, m)))
 
     if single:
-        return [(prepare(mask), [], [])]
+        return [(prepare(mask), [], [], False)]
     entries = []
     for m in segment.group_digits(mask):
         parts, ways = segment.splits(m)
-        entries.append((prepare(m), [prepare(p) for p in parts], ways))
+        entries.append((prepare(m), [prepare(p) for p in parts], ways, segment.is_wide(m)))
     return entries

@@ -90,6 +90,15 @@ def aspect(mask):
     return (xs.max() - xs.min() + 1) / (ys.max() - ys.min() + 1)
 
 
+WIDE = 1.2   # few digits are this much wider than tall: such a piece is likely two
+
+
+def is_wide(mask):
+    """Whether a piece is wide enough that it is more likely touching digits
+    than one digit, so that a cut needs less evidence (see predict.choose)."""
+    return aspect(mask) >= WIDE
+
+
 def possible_counts(mask):
     """How many touching digits a piece of ink might hold, judged by its
     shape: a digit is at least ~0.4 as wide as tall (a 1), so a piece k times

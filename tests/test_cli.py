@@ -271,12 +271,13 @@ NUMBERS = [''.join(_rng.choice('0123456789') for _ in range(2 + i % 5)) for i in
 
 # Share of NUMBERS read exactly right, per kind of picture. Measured with
 # models/model_2 (checkpoint model.ckpt-5148, weight-averaged): plain, broken
-# and ruled 20/20 each; touching 6/20 with segment.splits (every way to cut at
-# the thinnest columns, the one read best kept), 5/20 with cuts spaced evenly
-# and 2/20 with a single aspect-ratio guess. The misses are long chains where
-# one part is read with less than 0.9 confidence, so predict.choose keeps the
-# whole. Raise the threshold when segmentation improves.
-MIN_ACCURACY = {'plain': 0.9, 'broken': 0.9, 'ruled': 0.9, 'touching': 0.25}
+# and ruled 20/20 each; touching 8/20 with segment.splits (every way to cut at
+# the thinnest columns, the one read best kept) and predict.choose's lower bar
+# for wide pieces, 6/20 without it, 5/20 with cuts spaced evenly and 2/20
+# with a single aspect-ratio guess. The misses are mostly long chains where
+# one part is read with less confidence than the bar, so the whole is kept.
+# Raise the threshold when segmentation improves.
+MIN_ACCURACY = {'plain': 0.9, 'broken': 0.9, 'ruled': 0.9, 'touching': 0.35}
 
 
 @pytest.fixture(scope='module')

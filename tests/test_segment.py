@@ -75,3 +75,23 @@ def test_pieces_side_by_side_stay_two_digits():
     stroke(mask, 20, 24, 5, 55)                # 1 1, written close together
     stroke(mask, 34, 38, 8, 55)
     assert len(segment.group_digits(mask)) == 2
+
+
+def test_a_wide_piece_is_cut_on_less_evidence():
+    from predict import choose
+
+    def read(digit, confidence):
+        p = np.full(10, (1 - confidence) / 9, np.float32)
+        p[digit] = confidence
+        return (np.zeros((28, 28), np.float32), p)
+
+    whole = read(8, 0.6)
+    cut = [read(1, 0.87), read(3, 0.95)]
+    assert choose(whole, [cut], wide=False) == [whole]      # 0.87 is below the usual 0.9
+    assert choose(whole, [cut], wide=True) == cut
+    assert choose(read(8, 0.8), [cut], wide=True)[0][1][8] == 0.8   # not 0.1 above the whole
+    mask = np.zeros((50, 130), bool)
+    mask[10:40, 10:48] = True                                 # 38 wide, 30 tall
+    assert segment.is_wide(mask)
+    mask[10:40, 40:48] = False                                # 30 wide
+    assert not segment.is_wide(mask)
