@@ -198,8 +198,10 @@ def averaged_weights(sess, net, average, keep=False):
 
 def train(args, callback=None, data=None):
     """Train on `data` (default: MNIST from args.data_dir), then save the model.
-    `callback(step, sess, net)` runs at each evaluation (benchmarks use it);
-    returning True stops training early."""
+    `callback(step, sess, net, seconds)` runs at each evaluation (benchmarks
+    use it), with the wall time since train() was called, time spent
+    measuring accuracy left out; returning True stops training early."""
+    started = time.time()
     import tensorflow as tf
     import checkpoint
     import mnist_data
@@ -236,6 +238,7 @@ def train(args, callback=None, data=None):
             progress = Progress(total, start)
             smooth = None
             last_save = time.time()
+            measuring = 0.0     # seconds spent on validation and callbacks
             step = start
             try:
                 for step, idx in batches(len(train_x), args.batch_size, args.seed, start):
@@ -258,9 +261,12 @@ def train(args, callback=None, data=None):
                     evaluated = done % eval_every == 0 or done == total
                     stop = False
                     if evaluated:
+                        measure_start = time.time()
                         with averaged_weights(sess, net, average):
                             values['val_acc'] = accuracy(sess, net, *data['validation'])
-                            stop = callback is not None and callback(done, sess, net)
+                            stop = callback is not None and callback(
+                                done, sess, net, measure_start - started - measuring)
+                        measuring += time.time() - measure_start
                     if writer is not None:
                         write_summaries(writer, done, values)
                     progress.update(done, values, evaluated)

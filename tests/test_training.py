@@ -103,7 +103,7 @@ def test_average_of_the_weights_is_what_is_evaluated_and_saved(tmp_path):
     train.train(args_for(1, tmp_path / 'plain', steps=30, seed=1))
     seen = []
 
-    def record(step, sess, net):
+    def record(step, sess, net, seconds):
         seen.append(sess.run(net.weights))
     train.train(args_for(1, tmp_path / 'avg', steps=30, seed=1, average=0.9, eval_every=1),
                 callback=record)
@@ -118,7 +118,7 @@ def test_average_of_the_weights_is_what_is_evaluated_and_saved(tmp_path):
 def test_resume_continues_where_it_stopped(tmp_path, capsys, average):
     train.train(args_for(1, tmp_path / 'whole', steps=60, seed=3, average=average))
 
-    def interrupt(step, sess, net):
+    def interrupt(step, sess, net, seconds):
         raise KeyboardInterrupt
     with pytest.raises(SystemExit) as stop:
         train.train(args_for(1, tmp_path / 'parts', steps=60, seed=3, average=average),
@@ -261,3 +261,18 @@ def test_option_values_are_checked():
         with pytest.raises(SystemExit) as stop:
             parse(*bad)
         assert stop.value.code == 2, bad
+
+
+@needs_mnist
+def test_callback_time_leaves_out_measuring(tmp_path):
+    seconds = []
+
+    def slow_measure(step, sess, net, trained):
+        seconds.append(trained)
+        time.sleep(0.5)              # a benchmark measuring test accuracy, say
+    train.train(args_for(1, tmp_path / 'm', steps=20, seed=1, eval_every=5),
+                callback=slow_measure)
+    assert len(seconds) == 4
+    assert seconds == sorted(seconds)
+    # 5 steps of model 1 between calls take milliseconds, the sleeps 0.5 s each
+    assert seconds[-1] - seconds[0] < 0.5
