@@ -145,7 +145,7 @@ def paper_pixels(grey):
 
 
 def otsu(values):
-    """Otsu's threshold of values in 0..1."""
+    """Otsu's threshold of values in 0..1 (callers scale them so)."""
     # np.bincount of 256 levels: the same histogram as np.histogram, 4x faster.
     levels = np.minimum((np.ravel(values) * 256).astype(np.intp), 255)
     p = np.bincount(levels, minlength=256) / max(1, levels.size)
@@ -318,5 +318,6 @@ def digit_candidates(img, single=False):
     entries = []
     for m in segment.group_digits(mask):
         parts, ways = segment.splits(m)
-        entries.append((prepare(m), [prepare(p) for p in parts], ways, segment.is_wide(m)))
+        wide = bool(ways) and segment.is_wide(m)
+        entries.append((prepare(m), [prepare(p) for p in parts], ways, wide))
     return entries

@@ -97,7 +97,7 @@ class Classifier:
 
 
 def prepare_one(path, single=False):
-    """A list of (whole, splits) digit entries, or an error message."""
+    """imageprepare.digit_candidates' entries for one picture, or an error message."""
     from imageprepare import ImageError, digit_candidates, load_image
     try:
         return digit_candidates(load_image(path), single)
@@ -120,7 +120,8 @@ def prepare_in_background(paths, single):
         return None
     import functools
     import multiprocessing
-    import imageprepare, segment   # once here rather than in every worker
+    import imageprepare  # noqa: F401  (imported once here, not in every worker)
+    import segment  # noqa: F401
     pool = multiprocessing.get_context('fork').Pool(os.cpu_count())
     pending = pool.map_async(functools.partial(prepare_one, single=single), paths,
                              chunksize=max(1, min(64, len(paths) // (4 * os.cpu_count()))))

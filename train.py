@@ -201,7 +201,7 @@ def train(args, callback=None, data=None):
     `callback(step, sess, net, seconds)` runs at each evaluation (benchmarks
     use it), with the wall time since train() was called, time spent
     measuring accuracy left out; returning True stops training early."""
-    started = time.time()
+    started = time.perf_counter()
     import tensorflow as tf
     import checkpoint
     import mnist_data
@@ -261,12 +261,12 @@ def train(args, callback=None, data=None):
                     evaluated = done % eval_every == 0 or done == total
                     stop = False
                     if evaluated:
-                        measure_start = time.time()
+                        measure_start = time.perf_counter()
                         with averaged_weights(sess, net, average):
                             values['val_acc'] = accuracy(sess, net, *data['validation'])
                             stop = callback is not None and callback(
                                 done, sess, net, measure_start - started - measuring)
-                        measuring += time.time() - measure_start
+                        measuring += time.perf_counter() - measure_start
                     if writer is not None:
                         write_summaries(writer, done, values)
                     progress.update(done, values, evaluated)

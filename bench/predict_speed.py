@@ -1,6 +1,7 @@
 """How fast predict_2.py reads digits: start-up, throughput, one call vs many.
 
-    python bench/predict_speed.py [--images 1000] [--repeats 5] [--separate 20]
+    python bench/predict_speed.py [--images 1000] [--repeats 5] [--batch-repeats 3]
+                                  [--separate 20]
 
 (a) wall time of `predict_2.py samples/7.png` against a bare
     `python -c "import tensorflow"` (median of --repeats runs each, the runs
@@ -96,6 +97,8 @@ def main(argv=None):
     p.add_argument('--separate', type=int, default=20,
                    help='one-file calls timed in (c), extrapolated to --images calls')
     args = p.parse_args(argv)
+    if min(args.images, args.repeats, args.batch_repeats, args.separate) < 1:
+        p.error('counts must be at least 1')
     py = sys.executable
     predict = [py, 'predict_2.py']
 

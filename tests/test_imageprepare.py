@@ -6,7 +6,7 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 
 import synth
-from imageprepare import ImageError, imageprepare, prepare_image
+from imageprepare import ImageError, imageprepare, otsu, prepare_image
 
 
 def save(img, path):
@@ -160,3 +160,21 @@ def test_digit_filling_a_tight_crop_is_not_a_frame():
     img = img.crop(Image.eval(img, lambda v: 255 - v).getbbox())
     ImageDraw.Draw(img).point([(img.width // 2, img.height // 2)], fill=0)   # a speck
     assert corr(prepare_image(img), prepare_image(synth.clean(0))) >= 0.85
+
+
+def test_otsu_threshold_is_the_histogram_one():
+    """otsu counts levels with np.bincount: check it against the textbook
+    version with np.histogram, on random and two-tone values."""
+    def textbook(values):
+        hist, edges = np.histogram(values, bins=256, range=(0, 1))
+        p = hist / hist.sum()
+        omega, mu = np.cumsum(p), np.cumsum(p * edges[:-1])
+        between = (mu[-1] * omega - mu) ** 2 / np.maximum(omega * (1 - omega), 1e-12)
+        return edges[int(np.argmax(between))]
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        paper, ink = rng.normal(0.1, 0.05, 3000), rng.normal(rng.uniform(0.4, 0.9), 0.1, 500)
+        values = np.clip(np.concatenate([paper, ink]), 0, 1).astype(np.float32)
+        assert otsu(values) == pytest.approx(textbook(values))
+        assert 0.1 < otsu(values) < values[3000:].mean()
