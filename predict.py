@@ -122,7 +122,10 @@ def prepare_in_background(paths, single):
     import multiprocessing
     import imageprepare  # noqa: F401  (imported once here, not in every worker)
     import segment  # noqa: F401
-    pool = multiprocessing.get_context('fork').Pool(os.cpu_count())
+    # The workers yield to the main process, so TensorFlow's import, which
+    # everything waits for, runs at full speed while they share the rest.
+    pool = multiprocessing.get_context('fork').Pool(os.cpu_count(), initializer=os.nice,
+                                                    initargs=(10,))
     pending = pool.map_async(functools.partial(prepare_one, single=single), paths,
                              chunksize=max(1, min(64, len(paths) // (4 * os.cpu_count()))))
 

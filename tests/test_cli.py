@@ -331,3 +331,18 @@ def test_shipped_models_read_every_sample(script):
         assert wrong == []
     else:   # the linear model of the beginners' tutorial: 13 of 14 measured
         assert len(wrong) <= 2, wrong
+
+
+def niceness(path, single=False):
+    return os.nice(0)
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason='workers are used only with 2 or more cores')
+def test_preparing_workers_yield_to_the_main_process(monkeypatch):
+    """Many pictures are prepared in worker processes while the main process
+    imports TensorFlow, which everything waits for: the workers run at a
+    lower priority so that the import is not slowed down."""
+    import predict
+    monkeypatch.setattr(predict, 'prepare_one', niceness)
+    results = predict.prepare_in_background([f'{i}.png' for i in range(16)], False)()
+    assert results == [min(19, os.nice(0) + 10)] * 16
