@@ -113,7 +113,7 @@ def prepare(paths, single):
 
 def prepare_in_background(paths, single):
     """Start preparing many pictures in worker processes, one per core, and
-    return a function that waits for the results (None for a few pictures,
+    return an iterator over the results in order (None for a few pictures,
     not worth the workers). Forked before TensorFlow is
     imported, so the workers stay light and the import overlaps their work."""
     if len(paths) < 16 or (os.cpu_count() or 1) < 2:
@@ -126,16 +126,28 @@ def prepare_in_background(paths, single):
     # everything waits for, runs at full speed while they share the rest.
     pool = multiprocessing.get_context('fork').Pool(os.cpu_count(), initializer=os.nice,
                                                     initargs=(10,))
-    pending = pool.map_async(functools.partial(prepare_one, single=single), paths,
-                             chunksize=max(1, min(64, len(paths) // (4 * os.cpu_count()))))
+    results = pool.imap(functools.partial(prepare_one, single=single), paths,
+                        chunksize=max(1, min(64, len(paths) // (4 * os.cpu_count()))))
 
-    def results():
+    def in_order():
         try:
-            return pending.get()
+            yield from results
         finally:
             pool.close()
             pool.join()
-    return results
+    return in_order()
+
+
+def read_as_prepared(classifier, prepared, batch=256):
+    """read_all on pictures as their preparation finishes, a batch at a
+    time, so that reading the first overlaps preparing the last."""
+    results, chunk = [], []
+    for entries in prepared:
+        chunk.append(entries)
+        if len(chunk) == batch:
+            results += read_all(classifier, chunk)
+            chunk = []
+    return results + read_all(classifier, chunk)
 
 
 def read_all(classifier, prepared):
@@ -237,7 +249,8 @@ def main(model_number, argv=None):
         except Exception as e:   # CheckpointError, or TensorFlow failing to start
             print(f'error: {e}', file=sys.stderr)
             sys.exit(EXIT_FAILED)
-        results = read_all(classifier, prepared if pending is None else pending())
+        results = (read_all(classifier, prepared) if pending is None
+                   else read_as_prepared(classifier, pending))
     alone = len(args.inputs) == 1 and len(paths) == 1 and not os.path.isdir(args.inputs[0])
     failed = bool(errors)
     for path, name, digits in zip(paths, prepared_names(paths), results):

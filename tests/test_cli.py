@@ -344,5 +344,31 @@ def test_preparing_workers_yield_to_the_main_process(monkeypatch):
     lower priority so that the import is not slowed down."""
     import predict
     monkeypatch.setattr(predict, 'prepare_one', niceness)
-    results = predict.prepare_in_background([f'{i}.png' for i in range(16)], False)()
+    results = list(predict.prepare_in_background([f'{i}.png' for i in range(16)], False))
     assert results == [min(19, os.nice(0) + 10)] * 16
+
+
+def test_reading_in_batches_as_pictures_arrive_matches_reading_all_at_once():
+    import numpy as np
+    import predict
+
+    class Fake:
+        """Reads the digit as the image's first pixel times 10."""
+        def probabilities(self, images):
+            images = np.asarray(images).reshape(-1, 28, 28)
+            return np.eye(10, dtype=np.float32)[np.round(images[:, 0, 0] * 10).astype(int)]
+
+    def image(d):
+        return np.full((28, 28), d / 10, np.float32)
+    rng = np.random.default_rng(0)
+    prepared = []
+    for i in range(20):
+        if i % 7 == 3:
+            prepared.append(f'{i}.png: no digit found')
+        else:
+            prepared.append([(image(d), [], [], False) for d in rng.integers(0, 10, 1 + i % 3)])
+    whole = predict.read_all(Fake(), prepared)
+    for batch in (1, 3, 20, 256):
+        streamed = predict.read_as_prepared(Fake(), iter(prepared), batch)
+        assert [r if isinstance(r, str) else [int(p.argmax()) for _, p in r] for r in streamed] \
+            == [r if isinstance(r, str) else [int(p.argmax()) for _, p in r] for r in whole]
