@@ -15,6 +15,8 @@ import numpy as np
 from PIL import Image, ImageOps
 from scipy import ndimage
 
+import segment
+
 WORK_SIZE = 600          # long side we reduce large photos to before looking for ink
 MIN_CONTRAST = 0.08      # weaker ink than this (0..1) is not a digit
 MNIST_STROKE = 1.9       # median stroke width of MNIST digits in their 20x20 box
@@ -307,7 +309,6 @@ def digit_candidates(img, single=False):
     the ink is wider than a digit usually is (segment.is_wide). With
     `single`, all ink is one digit.
     """
-    import segment
     ink, mask = ink_map(img)
 
     def prepare(m):

@@ -121,7 +121,6 @@ def prepare_in_background(paths, single):
     import functools
     import multiprocessing
     import imageprepare  # noqa: F401  (imported once here, not in every worker)
-    import segment  # noqa: F401
     # The workers yield to the main process, so TensorFlow's import, which
     # everything waits for, runs at full speed while they share the rest.
     pool = multiprocessing.get_context('fork').Pool(os.cpu_count(), initializer=os.nice,
@@ -249,8 +248,7 @@ def main(model_number, argv=None):
         except Exception as e:   # CheckpointError, or TensorFlow failing to start
             print(f'error: {e}', file=sys.stderr)
             sys.exit(EXIT_FAILED)
-        results = (read_all(classifier, prepared) if pending is None
-                   else read_as_prepared(classifier, pending))
+        results = read_as_prepared(classifier, prepared if pending is None else pending)
     alone = len(args.inputs) == 1 and len(paths) == 1 and not os.path.isdir(args.inputs[0])
     failed = bool(errors)
     for path, name, digits in zip(paths, prepared_names(paths), results):

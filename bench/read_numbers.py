@@ -9,7 +9,6 @@ hardest case for splitting.
 """
 import argparse
 import os
-import random
 import sys
 import tempfile
 
@@ -18,13 +17,7 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, 'tests'))
 
 import synth  # noqa: E402
-from predict import Classifier, prepare, read_all  # noqa: E402
-
-
-def numbers(count, lengths, seed):
-    rng = random.Random(seed)
-    return [''.join(rng.choice('0123456789') for _ in range(lengths[i % len(lengths)]))
-            for i in range(count)]
+from predict import Classifier, describe, prepare, read_all  # noqa: E402
 
 
 def read_exactly(classifier, truths, folder, **kind):
@@ -34,8 +27,7 @@ def read_exactly(classifier, truths, folder, **kind):
         paths.append(os.path.join(folder, f'{i:02d}_{text}.png'))
         synth.number(text, **kind).save(paths[-1])
     results = read_all(classifier, prepare(paths, single=False))
-    return sum(isinstance(r, list) and ''.join(str(int(p.argmax())) for _, p in r) == text
-               for r, text in zip(results, truths))
+    return sum(isinstance(r, list) and describe(r) == text for r, text in zip(results, truths))
 
 
 def main():
@@ -43,8 +35,8 @@ def main():
     p.add_argument('--model', default=os.path.join(ROOT, 'models', 'model_2'))
     args = p.parse_args()
     classifier = Classifier(2, args.model)
-    test_numbers = numbers(20, [2, 3, 4, 5, 6], 2024)    # as in tests/test_cli.py
-    pairs = numbers(40, [2], 7)
+    test_numbers = synth.numbers(20, [2, 3, 4, 5, 6], seed=2024)    # as in tests/test_cli.py
+    pairs = synth.numbers(40, [2], seed=7)
     with tempfile.TemporaryDirectory() as tmp:
         for name, truths, kind in (('separate', test_numbers, {}),
                                    ('broken stroke', test_numbers, {'broken': True}),

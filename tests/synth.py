@@ -86,6 +86,13 @@ def blank_page():
     return Image.new('RGB', (300, 300), (255, 255, 255))
 
 
+def numbers(count, lengths, seed):
+    """`count` random numbers (strings), their lengths cycling through `lengths`."""
+    rng = random.Random(seed)
+    return [''.join(rng.choice('0123456789') for _ in range(lengths[i % len(lengths)]))
+            for i in range(count)]
+
+
 def number(digits, touching=False, broken=False, ruled=False):
     """Several digits written side by side, of uneven size and spacing.
 

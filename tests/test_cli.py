@@ -10,7 +10,6 @@ between tests. Pictures are drawn by tests/synth.py; nothing is committed.
 import csv
 import json
 import os
-import random
 import re
 import shutil
 import time
@@ -266,8 +265,7 @@ def test_evaluate_with_file_names_starting_with_the_digit(model, tmp_path):
 # ------------------------------------------------------------------ numbers
 
 # 20 fixed numbers of 2 to 6 digits (four of each length).
-_rng = random.Random(2024)
-NUMBERS = [''.join(_rng.choice('0123456789') for _ in range(2 + i % 5)) for i in range(20)]
+NUMBERS = synth.numbers(20, [2, 3, 4, 5, 6], seed=2024)
 
 # Share of NUMBERS read exactly right, per kind of picture. Measured with
 # models/model_2 (checkpoint model.ckpt-5148, weight-averaged): plain, broken
