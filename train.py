@@ -107,6 +107,23 @@ def quiet_tensorflow(onednn=False):
     os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1' if onednn else '0')
 
 
+@contextlib.contextmanager
+def stderr_hidden():
+    """Send what C++ code writes to stderr (file descriptor 2) to /dev/null
+    for the block. Importing TensorFlow with oneDNN on prints two lines about
+    it before TensorFlow's own logging, and TF_CPP_MIN_LOG_LEVEL, exists;
+    Python errors are unaffected, they are printed after the block."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, 'w') as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def session_config(threads):
     import tensorflow as tf
     n = threads or os.cpu_count() or 1
@@ -326,7 +343,8 @@ def main(model_number, defaults, argv=None):
         data = mnist_data.load(args.data_dir)   # reported before TensorFlow starts
     except mnist_data.DataError as e:
         fail(e)
-    import tensorflow as tf
+    with stderr_hidden():
+        import tensorflow as tf
     import checkpoint
     try:
         if args.evaluate:

@@ -154,6 +154,7 @@ def test_progress_without_terminal_is_plain_lines(tmp_path):
     assert len(lines) == 10 and lines[-1].startswith('step 50/50')
     assert 'val_acc' in lines[-1] and 'ETA' in lines[-1]
     assert '\r' not in result.stdout and '\x1b' not in result.stdout
+    assert result.stderr == ''    # not even TensorFlow's oneDNN notice, printed twice on import
 
 
 @needs_mnist
