@@ -302,23 +302,35 @@ def imageprepare(path):
 def digit_candidates(img, single=False):
     """The digits in a picture, left to right, for reading a whole number.
 
-    Each entry is (whole, parts, ways, wide): the 28x28 of one digit and,
-    when that ink is wide enough to be touching digits, the 28x28s of the
-    pieces it could be cut into and the ways to cut it (tuples of indices
-    into parts, see segment.splits), else two empty lists; wide says whether
-    the ink is wider than a digit usually is (segment.is_wide). With
-    `single`, all ink is one digit.
+    Each entry is (whole, piece): the 28x28 of one digit and, when its ink
+    is wide enough to be touching digits, that ink and its mask cropped to it
+    (else None), for `cut_candidates` to cut only if the model is unsure of
+    the whole: most wide pieces are one digit read surely, and preparing the
+    pieces they could be cut into would cost more than the digit itself.
+    With `single`, all ink is one digit.
     """
     ink, mask = ink_map(img)
-
-    def prepare(m):
-        return to_mnist(normalise_strokes(crop(ink, m)))
-
     if single:
-        return [(prepare(mask), [], [], False)]
+        return [(prepare_digit(ink, mask), None)]
     entries = []
     for m in segment.group_digits(mask):
-        parts, ways = segment.splits(m)
-        wide = bool(ways) and segment.is_wide(m)
-        entries.append((prepare(m), [prepare(p) for p in parts], ways, wide))
+        ys, xs = np.nonzero(m)
+        box = (slice(max(0, ys.min() - 2), ys.max() + 3), slice(max(0, xs.min() - 2), xs.max() + 3))
+        piece = (ink[box], m[box]) if segment.possible_counts(m[box]) else None
+        entries.append((prepare_digit(ink, m), piece))
     return entries
+
+
+def cut_candidates(piece):
+    """(parts, ways, wide) for a piece of digit_candidates: the 28x28s of the
+    parts it could be cut into, the ways to cut it (tuples of indices into
+    parts, see segment.splits), and whether it is wider than a digit usually
+    is (segment.is_wide)."""
+    ink, mask = piece
+    parts, ways = segment.splits(mask)
+    return [prepare_digit(ink, p) for p in parts], ways, bool(ways) and segment.is_wide(mask)
+
+
+def prepare_digit(ink, mask):
+    """The 28x28 of the ink under `mask`."""
+    return to_mnist(normalise_strokes(crop(ink, mask)))

@@ -150,39 +150,51 @@ def read_as_prepared(classifier, prepared, batch=256):
 
 
 def read_all(classifier, prepared):
-    """Classify every candidate in one pass; per image, a list of (28x28, probs) per digit."""
-    images = []
-    for entries in prepared:
-        if isinstance(entries, list):
-            for whole, parts, _, _ in entries:
-                images.append(whole)
-                images.extend(parts)
-    probs = iter(classifier.probabilities(np.array(images)))
-    results = []
+    """Classify every digit; per image, a list of (28x28, probs) per digit.
+
+    Two passes: each digit whole first, then, for the wide pieces read
+    unsurely enough that a cut could win (see choose), the parts they could
+    be cut into, which only then are prepared (imageprepare.cut_candidates)."""
+    from imageprepare import cut_candidates
+    wholes = [e for entries in prepared if isinstance(entries, list) for e in entries]
+    probs = classifier.probabilities(np.array([whole for whole, _ in wholes]))
+    unsure = [i for i, (_, piece) in enumerate(wholes)
+              if piece is not None and probs[i].max() + MARGIN < 1]
+    cuts = {i: cut_candidates(wholes[i][1]) for i in unsure}
+    part_probs = iter(classifier.probabilities(np.array(
+        [part for i in unsure for part in cuts[i][0]])))    # in the order they are used below
+    results, i = [], 0
     for entries in prepared:
         if not isinstance(entries, list):
             results.append(entries)
             continue
         digits = []
-        for whole, parts, ways, wide in entries:
-            p = next(probs)
-            read = [(part, next(probs)) for part in parts]
-            digits += choose((whole, p), [[read[i] for i in way] for way in ways], wide)
+        for whole, _ in entries:
+            if i in cuts:
+                parts, ways, wide = cuts[i]
+                read = [(part, next(part_probs)) for part in parts]
+                digits += choose((whole, probs[i]), [[read[k] for k in way] for way in ways], wide)
+            else:
+                digits.append((whole, probs[i]))
+            i += 1
         results.append(digits)
     return results
+
+
+MARGIN = 0.1   # how much surer than the whole a cut must be read
 
 
 def choose(whole, splits, wide=False):
     """One digit (whole: (28x28, probabilities)), or the cut into touching
     digits the model is surest of. A cut wins only if its least sure part is
-    read with confidence above a bar and 0.1 above the whole's, so an
+    read with confidence above a bar and MARGIN above the whole's, so an
     ordinary digit is not cut by accident (4 of MNIST's 10,000 test digits
     are). The bar is 0.9, or 0.85 for a piece wider than one digit usually
     is (`wide`): such a piece is more likely two digits than one, so the cut
     needs less evidence."""
     bar = 0.85 if wide else 0.9
     best = max(splits, key=lambda s: min(q.max() for _, q in s), default=None)
-    if best and min(q.max() for _, q in best) > max(bar, whole[1].max() + 0.1):
+    if best and min(q.max() for _, q in best) > max(bar, whole[1].max() + MARGIN):
         return best
     return [whole]
 

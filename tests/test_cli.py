@@ -364,7 +364,7 @@ def test_reading_in_batches_as_pictures_arrive_matches_reading_all_at_once():
         if i % 7 == 3:
             prepared.append(f'{i}.png: no digit found')
         else:
-            prepared.append([(image(d), [], [], False) for d in rng.integers(0, 10, 1 + i % 3)])
+            prepared.append([(image(d), None) for d in rng.integers(0, 10, 1 + i % 3)])
     whole = predict.read_all(Fake(), prepared)
     for batch in (1, 3, 20, 256):
         streamed = predict.read_as_prepared(Fake(), iter(prepared), batch)
