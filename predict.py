@@ -111,56 +111,52 @@ def prepare(paths, single):
     return [prepare_one(path, single) for path in paths]
 
 
-def prepare_in_background(paths, single):
-    """Start preparing many pictures in worker processes, one per core, and
-    return an iterator over the results in order (None for a few pictures,
-    not worth the workers). Forked before TensorFlow is
+def start_workers(count):
+    """Worker processes, one per core, to prepare `count` pictures (None
+    for a few pictures, not worth them). Forked before TensorFlow is
     imported, so the workers stay light and the import overlaps their work."""
-    if len(paths) < 16 or (os.cpu_count() or 1) < 2:
+    if count < 16 or (os.cpu_count() or 1) < 2:
         return None
-    import functools
     import multiprocessing
     import imageprepare  # noqa: F401  (imported once here, not in every worker)
     # The workers yield to the main process, so TensorFlow's import, which
     # everything waits for, runs at full speed while they share the rest.
-    pool = multiprocessing.get_context('fork').Pool(os.cpu_count(), initializer=os.nice,
+    return multiprocessing.get_context('fork').Pool(os.cpu_count(), initializer=os.nice,
                                                     initargs=(10,))
-    results = pool.imap(functools.partial(prepare_one, single=single), paths,
-                        chunksize=max(1, min(64, len(paths) // (4 * os.cpu_count()))))
-
-    def in_order():
-        try:
-            yield from results
-        finally:
-            pool.close()
-            pool.join()
-    return in_order()
 
 
-def read_as_prepared(classifier, prepared, batch=256):
+def prepare_in_background(pool, paths, single):
+    """prepare_one for every path, by the workers: an iterator, in order."""
+    import functools
+    return pool.imap(functools.partial(prepare_one, single=single), paths,
+                     chunksize=max(1, min(64, len(paths) // (4 * os.cpu_count()))))
+
+
+def read_as_prepared(classifier, prepared, batch=256, mapper=map):
     """read_all on pictures as their preparation finishes, a batch at a
     time, so that reading the first overlaps preparing the last."""
     results, chunk = [], []
     for entries in prepared:
         chunk.append(entries)
         if len(chunk) == batch:
-            results += read_all(classifier, chunk)
+            results += read_all(classifier, chunk, mapper)
             chunk = []
-    return results + read_all(classifier, chunk)
+    return results + read_all(classifier, chunk, mapper)
 
 
-def read_all(classifier, prepared):
+def read_all(classifier, prepared, mapper=map):
     """Classify every digit; per image, a list of (28x28, probs) per digit.
 
     Two passes: each digit whole first, then, for the wide pieces read
     unsurely enough that a cut could win (see choose), the parts they could
-    be cut into, which only then are prepared (imageprepare.cut_candidates)."""
+    be cut into, which only then are prepared (imageprepare.cut_candidates,
+    run by `mapper`: the workers' map when there are workers)."""
     from imageprepare import cut_candidates
     wholes = [e for entries in prepared if isinstance(entries, list) for e in entries]
     probs = classifier.probabilities(np.array([whole for whole, _ in wholes]))
     unsure = [i for i, (_, piece) in enumerate(wholes)
               if piece is not None and probs[i].max() + MARGIN < 1]
-    cuts = {i: cut_candidates(wholes[i][1]) for i in unsure}
+    cuts = dict(zip(unsure, mapper(cut_candidates, [wholes[i][1] for i in unsure])))
     part_probs = iter(classifier.probabilities(np.array(
         [part for i in unsure for part in cuts[i][0]])))    # in the order they are used below
     results, i = [], 0
@@ -242,6 +238,22 @@ def save_prepared(folder, stem, digits):
             .save(os.path.join(folder, name))
 
 
+def read_pictures(model_number, args, paths, pool):
+    """Per path, its digits as read_all gives them, or an error message."""
+    if pool is None:
+        prepared = prepare(paths, args.single)
+        if not any(isinstance(p, list) for p in prepared):
+            return prepared                  # nothing to read: no need to start TensorFlow
+    else:
+        prepared = prepare_in_background(pool, paths, args.single)
+    try:
+        classifier = Classifier(model_number, args.model)
+    except Exception as e:   # CheckpointError, or TensorFlow failing to start
+        print(f'error: {e}', file=sys.stderr)
+        sys.exit(EXIT_FAILED)
+    return read_as_prepared(classifier, prepared, mapper=map if pool is None else pool.map)
+
+
 def main(model_number, argv=None):
     args = parse_args(model_number, argv)
     if args.evaluate:
@@ -250,17 +262,12 @@ def main(model_number, argv=None):
     paths, errors = expand_inputs(args.inputs)
     for e in errors:
         print(f'error: {e}', file=sys.stderr)
-    pending = prepare_in_background(paths, args.single)
-    prepared = prepare(paths, args.single) if pending is None else None
-    if prepared is not None and not any(isinstance(p, list) for p in prepared):
-        results = prepared                   # nothing to read: no need to start TensorFlow
-    else:
-        try:
-            classifier = Classifier(model_number, args.model)
-        except Exception as e:   # CheckpointError, or TensorFlow failing to start
-            print(f'error: {e}', file=sys.stderr)
-            sys.exit(EXIT_FAILED)
-        results = read_as_prepared(classifier, prepared if pending is None else pending)
+    pool = start_workers(len(paths))
+    try:
+        results = read_pictures(model_number, args, paths, pool)
+    finally:
+        if pool is not None:
+            pool.terminate()
     alone = len(args.inputs) == 1 and len(paths) == 1 and not os.path.isdir(args.inputs[0])
     failed = bool(errors)
     for path, name, digits in zip(paths, prepared_names(paths), results):

@@ -342,7 +342,11 @@ def test_preparing_workers_yield_to_the_main_process(monkeypatch):
     lower priority so that the import is not slowed down."""
     import predict
     monkeypatch.setattr(predict, 'prepare_one', niceness)
-    results = list(predict.prepare_in_background([f'{i}.png' for i in range(16)], False))
+    pool = predict.start_workers(16)
+    try:
+        results = list(predict.prepare_in_background(pool, [f'{i}.png' for i in range(16)], False))
+    finally:
+        pool.terminate()
     assert results == [min(19, os.nice(0) + 10)] * 16
 
 
