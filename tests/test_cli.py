@@ -374,3 +374,33 @@ def test_reading_in_batches_as_pictures_arrive_matches_reading_all_at_once():
         streamed = predict.read_as_prepared(Fake(), iter(prepared), batch)
         assert [r if isinstance(r, str) else [int(p.argmax()) for _, p in r] for r in streamed] \
             == [r if isinstance(r, str) else [int(p.argmax()) for _, p in r] for r in whole]
+
+
+def test_a_wide_piece_is_cut_only_when_its_whole_is_read_unsurely(monkeypatch):
+    """Preparing the parts a piece could be cut into costs more than the
+    digit itself, so it is done only when a cut could win: when the whole is
+    read with less than 0.9 (a cut must be read 0.1 more surely)."""
+    import numpy as np
+    import imageprepare
+    import predict
+
+    class Fake:
+        """Reads every image as a 3, as surely as its first pixel says."""
+        def probabilities(self, images):
+            images = np.asarray(images).reshape(-1, 28, 28)
+            sure = images[:, 0, 0]
+            probs = np.tile(((1 - sure) / 9)[:, None], (1, 10))
+            probs[:, 3] = sure
+            return probs
+
+    cut = []
+
+    def cut_candidates(piece):
+        cut.append(piece)
+        return [np.full((28, 28), 0.99, np.float32)] * 2, [(0, 1)], True
+    monkeypatch.setattr(imageprepare, 'cut_candidates', cut_candidates)
+
+    def entries(sureness):
+        return [[(np.full((28, 28), sureness, np.float32), 'a piece')]]
+    assert len(predict.read_all(Fake(), entries(0.92))[0]) == 1 and cut == []
+    assert len(predict.read_all(Fake(), entries(0.6))[0]) == 2 and cut == ['a piece']
