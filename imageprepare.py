@@ -274,14 +274,18 @@ def to_mnist(ink):
     return out / out.max()
 
 
+def around(mask, margin=2):
+    """The box of `mask`'s strokes, widened by `margin` pixels (as slices)."""
+    ys, xs = np.nonzero(mask)
+    return (slice(max(0, ys.min() - margin), ys.max() + margin + 1),
+            slice(max(0, xs.min() - margin), xs.max() + margin + 1))
+
+
 def crop(ink, mask):
     """The ink within 2 pixels of `mask`'s strokes, cropped to the strokes."""
-    ys, xs = np.nonzero(mask)
-    box = (slice(max(0, ys.min() - 2), ys.max() + 3), slice(max(0, xs.min() - 2), xs.max() + 3))
+    box = around(mask)
     near = ndimage.binary_dilation(mask[box], iterations=2)
-    ink = np.where(near, ink[box], 0)
-    ys, xs = ys - box[0].start, xs - box[1].start
-    return ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    return np.where(near, ink[box], 0)[around(mask[box], margin=0)]
 
 
 def prepare_image(img):
@@ -314,9 +318,8 @@ def digit_candidates(img, single=False):
         return [(prepare_digit(ink, mask), None)]
     entries = []
     for m in segment.group_digits(mask):
-        ys, xs = np.nonzero(m)
-        box = (slice(max(0, ys.min() - 2), ys.max() + 3), slice(max(0, xs.min() - 2), xs.max() + 3))
-        piece = (ink[box], m[box]) if segment.possible_counts(m[box]) else None
+        box = around(m)   # all that crop() looks at, so its parts come out the same
+        piece = (ink[box].copy(), m[box].copy()) if segment.possible_counts(m[box]) else None
         entries.append((prepare_digit(ink, m), piece))
     return entries
 
@@ -328,7 +331,10 @@ def cut_candidates(piece):
     is (segment.is_wide)."""
     ink, mask = piece
     parts, ways = segment.splits(mask)
-    return [prepare_digit(ink, p) for p in parts], ways, bool(ways) and segment.is_wide(mask)
+    try:
+        return [prepare_digit(ink, p) for p in parts], ways, bool(ways) and segment.is_wide(mask)
+    except ImageError:   # a part too faint to prepare: then the piece stays whole
+        return [], [], False
 
 
 def prepare_digit(ink, mask):

@@ -1,9 +1,11 @@
 """Read digits from pictures with a trained model: the code behind
 predict_1.py and predict_2.py.
 
-Images are prepared first (no TensorFlow needed), then TensorFlow is
-imported, the graph built and the checkpoint restored once, and every digit
-of every image is classified in one batched pass.
+Images are prepared first (no TensorFlow needed; with many pictures, by
+worker processes while TensorFlow loads), then TensorFlow is imported, the
+graph built and the checkpoint restored once, and the digits are classified
+in batches; the parts of touching digits are prepared and read only for
+pieces the model is unsure of.
 """
 import argparse
 import glob
@@ -132,35 +134,36 @@ def prepare_in_background(pool, paths, single):
                      chunksize=max(1, min(64, len(paths) // (4 * os.cpu_count()))))
 
 
-def read_as_prepared(classifier, prepared, batch=256, mapper=map):
-    """read_all on pictures as their preparation finishes, a batch at a
-    time, so that reading the first overlaps preparing the last."""
-    results, chunk = [], []
-    for entries in prepared:
-        chunk.append(entries)
-        if len(chunk) == batch:
-            results += read_all(classifier, chunk, mapper)
-            chunk = []
-    return results + read_all(classifier, chunk, mapper)
+def read_all(classifier, prepared, mapper=map, batch=256):
+    """Classify every digit; per picture, a list of (28x28, probs) per digit,
+    or its error message.
 
-
-def read_all(classifier, prepared, mapper=map):
-    """Classify every digit; per image, a list of (28x28, probs) per digit.
-
-    Two passes: each digit whole first, then, for the wide pieces read
+    `prepared` may be an iterator over pictures still being prepared: their
+    digits are read a batch at a time as they arrive, so that reading the
+    first overlaps preparing the last. Then, for the wide pieces read
     unsurely enough that a cut could win (see choose), the parts they could
-    be cut into, which only then are prepared (imageprepare.cut_candidates,
-    run by `mapper`: the workers' map when there are workers)."""
+    be cut into are prepared (imageprepare.cut_candidates, run by `mapper`:
+    the workers' map when there are workers) and read."""
     from imageprepare import cut_candidates
-    wholes = [e for entries in prepared if isinstance(entries, list) for e in entries]
-    probs = classifier.probabilities(np.array([whole for whole, _ in wholes]))
-    unsure = [i for i, (_, piece) in enumerate(wholes)
-              if piece is not None and probs[i].max() + MARGIN < 1]
+    pictures, wholes, probs = [], [], []
+
+    def read_new_wholes():
+        probs.extend(classifier.probabilities(np.array([w for w, _ in wholes[len(probs):]])))
+
+    for entries in prepared:
+        pictures.append(entries)
+        if isinstance(entries, list):
+            wholes += entries
+            if len(wholes) - len(probs) >= batch:
+                read_new_wholes()
+    read_new_wholes()
+
+    unsure = [i for i, (_, piece) in enumerate(wholes) if piece is not None and could_cut(probs[i])]
     cuts = dict(zip(unsure, mapper(cut_candidates, [wholes[i][1] for i in unsure])))
     part_probs = iter(classifier.probabilities(np.array(
         [part for i in unsure for part in cuts[i][0]])))    # in the order they are used below
     results, i = [], 0
-    for entries in prepared:
+    for entries in pictures:
         if not isinstance(entries, list):
             results.append(entries)
             continue
@@ -178,6 +181,13 @@ def read_all(classifier, prepared, mapper=map):
 
 
 MARGIN = 0.1   # how much surer than the whole a cut must be read
+
+
+def could_cut(probs):
+    """Whether a cut could beat a whole read with these probabilities (one
+    read at 0.9 or more never is, see choose): only then are its parts
+    worth preparing."""
+    return probs.max() + MARGIN < 1
 
 
 def choose(whole, splits, wide=False):
@@ -251,7 +261,7 @@ def read_pictures(model_number, args, paths, pool):
     except Exception as e:   # CheckpointError, or TensorFlow failing to start
         print(f'error: {e}', file=sys.stderr)
         sys.exit(EXIT_FAILED)
-    return read_as_prepared(classifier, prepared, mapper=map if pool is None else pool.map)
+    return read_all(classifier, prepared, map if pool is None else pool.map)
 
 
 def main(model_number, argv=None):

@@ -23,9 +23,19 @@ needs_mnist = pytest.mark.skipif(
     reason='MNIST files not found in $MNIST_DATA_DIR, ../shared/mnist or ./MNIST_data')
 
 
+def user_env(**extra):
+    """The environment for running a script as a user would: without the
+    TensorFlow settings that this test process, or a developer, may have put
+    in it (the scripts' own defaults are what is under test), plus `extra`."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ('TF_CPP_MIN_LOG_LEVEL', 'TF_ENABLE_ONEDNN_OPTS', 'PYTHONWARNINGS')}
+    env.update(extra)
+    return env
+
+
 def run(script, *args, timeout=300):
     """Run one of the project's scripts in a fresh process, as a user would."""
-    env = dict(os.environ)
+    env = user_env()
     if mnist_dir():
         env['MNIST_DATA_DIR'] = os.path.abspath(mnist_dir())
     return subprocess.run([sys.executable, os.path.join(ROOT, script), *map(str, args)],

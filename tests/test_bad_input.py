@@ -24,6 +24,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
+from conftest import user_env
+
 ROOT = Path(__file__).resolve().parent.parent
 EXIT_FAILED, EXIT_USAGE = 1, 2
 MNIST_FILES = ('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz',
@@ -38,18 +40,9 @@ TF_NOISE = re.compile(r'^(WARNING: All log messages before absl::InitializeLog\(
 
 # ------------------------------------------------------------------ running
 
-def child_env(**extra):
-    """The user's environment, minus TensorFlow logging settings a developer
-    may have exported (the scripts' own defaults are what is under test)."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ('TF_CPP_MIN_LOG_LEVEL', 'TF_ENABLE_ONEDNN_OPTS', 'PYTHONWARNINGS')}
-    env.update(extra)
-    return env
-
-
 def run(script, *args, timeout=TIMEOUT, **env):
     return subprocess.run([sys.executable, script, *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout, env=child_env(**env))
+                          capture_output=True, text=True, timeout=timeout, env=user_env(**env))
 
 
 def stderr_lines(result):

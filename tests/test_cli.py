@@ -350,30 +350,54 @@ def test_preparing_workers_yield_to_the_main_process(monkeypatch):
     assert results == [min(19, os.nice(0) + 10)] * 16
 
 
-def test_reading_in_batches_as_pictures_arrive_matches_reading_all_at_once():
+def test_reading_in_batches_as_pictures_arrive_gives_each_digit_its_own_reading(monkeypatch):
+    """Digits are read a batch at a time as pictures arrive, and the unsure
+    wide ones are cut afterwards: whatever the batch size, every picture gets
+    its own digits and error entries stay in place."""
     import numpy as np
+    import imageprepare
     import predict
 
     class Fake:
-        """Reads the digit as the image's first pixel times 10."""
+        """Reads the digit in the image's first pixel (times 10), as surely
+        as its second pixel says."""
         def probabilities(self, images):
             images = np.asarray(images).reshape(-1, 28, 28)
-            return np.eye(10, dtype=np.float32)[np.round(images[:, 0, 0] * 10).astype(int)]
+            probs = np.tile(((1 - images[:, 0, 1]) / 9)[:, None], (1, 10))
+            probs[np.arange(len(images)), np.round(images[:, 0, 0] * 10).astype(int)] = images[:, 0, 1]
+            return probs
 
-    def image(d):
-        return np.full((28, 28), d / 10, np.float32)
+    def image(digit, sureness):
+        img = np.zeros((28, 28), np.float32)
+        img[0, :2] = digit / 10, sureness
+        return img
+
+    def cut_candidates(piece):      # the piece holds the two digits it was written from
+        return [image(d, 0.99) for d in piece], [(0, 1)], True
+    monkeypatch.setattr(imageprepare, 'cut_candidates', cut_candidates)
+
     rng = np.random.default_rng(0)
-    prepared = []
-    for i in range(20):
+    prepared, expected = [], []
+    for i in range(40):
         if i % 7 == 3:
             prepared.append(f'{i}.png: no digit found')
-        else:
-            prepared.append([(image(d), None) for d in rng.integers(0, 10, 1 + i % 3)])
-    whole = predict.read_all(Fake(), prepared)
+            expected.append(prepared[-1])
+            continue
+        entries, digits = [], []
+        for d in rng.integers(0, 10, 1 + i % 3):
+            if rng.random() < 0.4:      # two touching digits, read unsurely as a whole
+                pair = tuple(int(x) for x in rng.integers(0, 10, 2))
+                entries.append((image(d, 0.5), pair))
+                digits += pair
+            else:
+                entries.append((image(d, 0.95), None))
+                digits.append(int(d))
+        prepared.append(entries)
+        expected.append(digits)
     for batch in (1, 3, 20, 256):
-        streamed = predict.read_as_prepared(Fake(), iter(prepared), batch)
-        assert [r if isinstance(r, str) else [int(p.argmax()) for _, p in r] for r in streamed] \
-            == [r if isinstance(r, str) else [int(p.argmax()) for _, p in r] for r in whole]
+        results = predict.read_all(Fake(), iter(prepared), batch=batch)
+        assert [r if isinstance(r, str) else [int(p.argmax()) for _, p in r] for r in results] \
+            == expected
 
 
 def test_a_wide_piece_is_cut_only_when_its_whole_is_read_unsurely(monkeypatch):
@@ -403,4 +427,4 @@ def test_a_wide_piece_is_cut_only_when_its_whole_is_read_unsurely(monkeypatch):
     def entries(sureness):
         return [[(np.full((28, 28), sureness, np.float32), 'a piece')]]
     assert len(predict.read_all(Fake(), entries(0.92))[0]) == 1 and cut == []
-    assert len(predict.read_all(Fake(), entries(0.6))[0]) == 2 and cut == ['a piece']
+    assert len(predict.read_all(Fake(), entries(0.88))[0]) == 2 and cut == ['a piece']

@@ -32,6 +32,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
+from conftest import user_env
+
 ROOT = Path(__file__).resolve().parent.parent
 MNIST_FILES = ('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz',
                't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz')
@@ -54,15 +56,10 @@ def mnist_dir():
     return d
 
 
-def child_env():
-    return {k: v for k, v in os.environ.items()
-            if k not in ('TF_CPP_MIN_LOG_LEVEL', 'TF_ENABLE_ONEDNN_OPTS', 'PYTHONWARNINGS')}
-
-
 def start_training(model, seed, data, log):
     return subprocess.Popen([sys.executable, 'create_model_1.py', '--steps', str(STEPS),
                              '--seed', str(seed), '--model', str(model), '--data-dir', data],
-                            cwd=ROOT, env=child_env(), stdout=log, stderr=subprocess.STDOUT)
+                            cwd=ROOT, env=user_env(), stdout=log, stderr=subprocess.STDOUT)
 
 
 def train_to_end(model, seed, data, log_path):
@@ -85,7 +82,7 @@ def wait_for_line(proc, log_path, text, timeout=600):
 def predictions(model, digits):
     """predict_1.py --json on the digit pictures: the probabilities, as printed."""
     r = subprocess.run([sys.executable, 'predict_1.py', '--json', '--single', '--model', str(model),
-                        *map(str, digits)], cwd=ROOT, env=child_env(),
+                        *map(str, digits)], cwd=ROOT, env=user_env(),
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0 and 'Traceback' not in r.stderr, (
         f'the model in {model} does not restore (exit {r.returncode}):\n{r.stderr}\n'

@@ -276,3 +276,17 @@ def test_callback_time_leaves_out_measuring(tmp_path):
     assert len(seconds) == 4
     # 15 steps of model 1 take milliseconds; counting the three sleeps would add 1.5 s
     assert seconds[-1] - seconds[0] < 1.0
+
+
+def test_only_the_onednn_notice_is_hidden(capfd):
+    """TensorFlow's import writes its oneDNN notice straight to file
+    descriptor 2; training hides that notice, and nothing else."""
+    with train.onednn_notice_hidden():
+        os.write(2, b'WARNING: All log messages before absl::InitializeLog() is called '
+                    b'are written to STDERR\n'
+                    b'I0000 port.cc:153] oneDNN custom operations are on. You may see ...\n'
+                    b'a fatal error from C++\n')
+        print('a Python warning', file=sys.stderr)
+    print('after', file=sys.stderr)
+    lines = capfd.readouterr().err.splitlines()
+    assert sorted(lines) == ['a Python warning', 'a fatal error from C++', 'after']
