@@ -318,9 +318,11 @@ def digit_candidates(img, single=False):
         return [(prepare_digit(ink, mask), None)]
     entries = []
     for m in segment.group_digits(mask):
-        box = around(m)   # all that crop() looks at, so its parts come out the same
-        piece = (ink[box].copy(), m[box].copy()) if segment.possible_counts(m[box]) else None
-        entries.append((prepare_digit(ink, m), piece))
+        box = around(m)   # all that crop() looks at: the same digit, found faster
+        digit_ink, digit_mask = ink[box], m[box]
+        piece = ((digit_ink.copy(), digit_mask.copy())
+                 if segment.possible_counts(digit_mask) else None)
+        entries.append((prepare_digit(digit_ink, digit_mask), piece))
     return entries
 
 

@@ -58,7 +58,8 @@ def main():
     p.add_argument('--skip-tutorial', action='store_true')
     a = p.parse_args()
     train.quiet_tensorflow(onednn=True)
-    import tensorflow  # noqa: F401  (imported before either run, so neither is timed importing it)
+    with train.onednn_notice_hidden():
+        import tensorflow  # noqa: F401  (imported before either run, so neither is timed importing it)
     extra = ['--data-dir', a.data_dir] if a.data_dir else []
     with tempfile.TemporaryDirectory() as tmp:
         ours = timed_run('ours', ['--model', os.path.join(tmp, 'ours')] + extra, False)
