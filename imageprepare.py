@@ -289,9 +289,9 @@ def crop(ink, mask):
 
 
 def prepare_image(img):
-    """A Pillow image -> 28x28 float32 array in 0..1, ink high."""
-    ink, mask = ink_map(img)
-    return to_mnist(normalise_strokes(crop(ink, mask)))
+    """A Pillow image -> 28x28 float32 array in 0..1, ink high (for a
+    stretched scan, the digit at MNIST's median width: see prepare_whole)."""
+    return shown(prepare_whole(*ink_map(img)))
 
 
 def imageprepare(path):
@@ -306,7 +306,8 @@ def imageprepare(path):
 def digit_candidates(img, single=False):
     """The digits in a picture, left to right, for reading a whole number.
 
-    Each entry is (whole, piece): the 28x28 of one digit and, when its ink
+    Each entry is (whole, piece): the 28x28 of one digit (several, for a
+    stretched scan: see prepare_whole) and, when its ink
     is wide enough to be touching digits, that ink and its mask cropped to it
     (else None), for `cut_candidates` to cut only if the model is unsure of
     the whole: most wide pieces are one digit read surely, and preparing the
@@ -314,8 +315,8 @@ def digit_candidates(img, single=False):
     With `single`, all ink is one digit.
     """
     ink, mask = ink_map(img)
-    if single:
-        return [(prepare_digit(ink, mask), None)]
+    if single or stretched(mask):
+        return [(prepare_whole(ink, mask), None)]
     entries = []
     for m in segment.group_digits(mask):
         box = around(m)   # all that crop() looks at: the same digit, found faster
@@ -342,3 +343,36 @@ def cut_candidates(piece):
 def prepare_digit(ink, mask):
     """The 28x28 of the ink under `mask`."""
     return to_mnist(normalise_strokes(crop(ink, mask)))
+
+
+# Width over height of MNIST's training digits at its 10th, 25th, 50th, 75th
+# and 90th percentiles (measured on the first 20,000, ink above 0.3).
+MNIST_ASPECTS = (0.5, 0.65, 0.8, 0.9, 1.05)
+
+
+def stretched(mask):
+    """Whether the picture is a size-normalised scan, as datasets such as
+    Semeion and USPS store digits: square, with the ink touching all four
+    edges. Such scans stretch every digit to fill the square, so a 1 comes
+    out as wide as a 0 and the digit's own width is lost."""
+    h, w = mask.shape
+    return h == w and mask[0].any() and mask[-1].any() and mask[:, 0].any() and mask[:, -1].any()
+
+
+def prepare_whole(ink, mask):
+    """The 28x28 of all the ink; for a stretched scan, a [5, 28, 28] stack:
+    the digit at each of MNIST's typical widths (MNIST_ASPECTS), since its
+    own is unknown, for the reader to average the model's probabilities
+    over. Read square as stored, Semeion's 1s look like 7s."""
+    if not stretched(mask):
+        return prepare_digit(ink, mask)
+    digit = Image.fromarray(crop(ink, mask))
+    return np.stack([to_mnist(normalise_strokes(np.asarray(digit.resize(
+        (max(1, round(THICK_SCALE * aspect)), THICK_SCALE), Image.BILINEAR))))
+        for aspect in MNIST_ASPECTS])
+
+
+def shown(whole):
+    """The one 28x28 of a whole to show (--save-prepared, reports): for a
+    stretched scan's stack, the digit at MNIST's median width."""
+    return whole[len(whole) // 2] if whole.ndim == 3 else whole

@@ -144,11 +144,11 @@ def read_all(classifier, prepared, mapper=map, batch=256):
     unsurely enough that a cut could win (see choose), the parts they could
     be cut into are prepared (imageprepare.cut_candidates, run by `mapper`:
     the workers' map when there are workers) and read."""
-    from imageprepare import cut_candidates
+    from imageprepare import cut_candidates, shown
     pictures, wholes, probs = [], [], []
 
     def read_new_wholes():
-        probs.extend(classifier.probabilities(np.array([w for w, _ in wholes[len(probs):]])))
+        probs.extend(whole_probabilities(classifier, [w for w, _ in wholes[len(probs):]]))
 
     for entries in prepared:
         pictures.append(entries)
@@ -174,10 +174,22 @@ def read_all(classifier, prepared, mapper=map, batch=256):
                 read = [(part, next(part_probs)) for part in parts]
                 digits += choose((whole, probs[i]), [[read[k] for k in way] for way in ways], wide)
             else:
-                digits.append((whole, probs[i]))
+                digits.append((shown(whole), probs[i]))
             i += 1
         results.append(digits)
     return results
+
+
+def whole_probabilities(classifier, wholes):
+    """The probabilities of each whole (imageprepare.digit_candidates); for
+    a stretched scan's stack of widths, their average: the digit's own
+    width is unknown, so the reading is averaged over MNIST's typical ones."""
+    stacks = [w.reshape(-1, 28, 28) for w in wholes]
+    if not stacks:
+        return []
+    probs = classifier.probabilities(np.concatenate(stacks))
+    ends = np.cumsum([len(s) for s in stacks])[:-1]
+    return [p.mean(axis=0) for p in np.split(probs, ends)]
 
 
 MARGIN = 0.1   # how much surer than the whole a cut must be read

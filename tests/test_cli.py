@@ -353,7 +353,8 @@ def test_preparing_workers_yield_to_the_main_process(monkeypatch):
 def test_reading_in_batches_as_pictures_arrive_gives_each_digit_its_own_reading(monkeypatch):
     """Digits are read a batch at a time as pictures arrive, and the unsure
     wide ones are cut afterwards: whatever the batch size, every picture gets
-    its own digits and error entries stay in place."""
+    its own digits and error entries stay in place. A stretched scan's widths
+    are read as one digit, by their average."""
     import numpy as np
     import imageprepare
     import predict
@@ -385,10 +386,15 @@ def test_reading_in_batches_as_pictures_arrive_gives_each_digit_its_own_reading(
             continue
         entries, digits = [], []
         for d in rng.integers(0, 10, 1 + i % 3):
-            if rng.random() < 0.4:      # two touching digits, read unsurely as a whole
+            r = rng.random()
+            if r < 0.4:      # two touching digits, read unsurely as a whole
                 pair = tuple(int(x) for x in rng.integers(0, 10, 2))
                 entries.append((image(d, 0.5), pair))
                 digits += pair
+            elif r < 0.6:    # a stretched scan: three widths, two read as d
+                other = (d + 1) % 10
+                entries.append((np.stack([image(other, 0.9), image(d, 0.9), image(d, 0.9)]), None))
+                digits.append(int(d))
             else:
                 entries.append((image(d, 0.95), None))
                 digits.append(int(d))
@@ -398,6 +404,7 @@ def test_reading_in_batches_as_pictures_arrive_gives_each_digit_its_own_reading(
         results = predict.read_all(Fake(), iter(prepared), batch=batch)
         assert [r if isinstance(r, str) else [int(p.argmax()) for _, p in r] for r in results] \
             == expected
+        assert all(img.shape == (28, 28) for r in results if not isinstance(r, str) for img, _ in r)
 
 
 def test_a_wide_piece_is_cut_only_when_its_whole_is_read_unsurely(monkeypatch):

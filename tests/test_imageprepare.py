@@ -6,6 +6,7 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 
 import synth
+from conftest import mnist_dir, needs_mnist
 from imageprepare import ImageError, imageprepare, otsu, prepare_image
 
 
@@ -178,3 +179,39 @@ def test_otsu_threshold_is_the_histogram_one():
         values = np.clip(np.concatenate([paper, ink]), 0, 1).astype(np.float32)
         assert otsu(values) == pytest.approx(textbook(values))
         assert 0.1 < otsu(values) < values[3000:].mean()
+
+
+def stretched_scan(digit, size=16):
+    """A digit as Semeion and USPS store them: its ink box stretched to fill
+    a small square, then thresholded to black and white."""
+    ys, xs = np.nonzero(digit > 0.3)
+    crop = Image.fromarray(((1 - digit[ys.min():ys.max() + 1, xs.min():xs.max() + 1]) * 255).astype(np.uint8))
+    return crop.resize((size, size), Image.BILINEAR).point(lambda v: 255 if v > 200 else 0)
+
+
+@needs_mnist
+def test_stretched_scans_are_read_at_mnists_widths(model2):
+    """A scan stretched to its square has lost the digit's width (a 1 comes
+    out as wide as a 0): reading it averaged over MNIST's typical widths is
+    right more often than reading it square as stored."""
+    import imageprepare
+    import mnist_data
+    from predict import read_all
+    images, labels = mnist_data.load(mnist_dir())['test']
+    scans = [stretched_scan(d) for d in images[:500].reshape(-1, 28, 28)]
+    masks = [imageprepare.ink_map(s) for s in scans]
+    assert sum(imageprepare.stretched(m) for _, m in masks) >= 480
+    as_stored = model2.probabilities(np.array([imageprepare.prepare_digit(*im) for im in masks])).argmax(1)
+    read = read_all(model2, [imageprepare.digit_candidates(s) for s in scans])
+    averaged = np.array([digits[0][1].argmax() for digits in read])
+    assert all(len(digits) == 1 and digits[0][0].shape == (28, 28) for digits in read)
+    assert (averaged == labels[:500]).mean() >= (as_stored == labels[:500]).mean() + 0.01
+
+
+def test_only_a_square_filled_to_its_edges_counts_as_stretched(tmp_path):
+    import imageprepare
+    filled = np.ones((16, 16), bool)
+    filled[4:12, 4:12] = False
+    assert imageprepare.stretched(filled)
+    assert not imageprepare.stretched(filled[:, :12])       # a tight crop keeps its width
+    assert not imageprepare.stretched(np.pad(filled, 2))    # a margin: nothing was stretched
