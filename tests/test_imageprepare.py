@@ -215,3 +215,16 @@ def test_only_a_square_filled_to_its_edges_counts_as_stretched(tmp_path):
     assert imageprepare.stretched(filled)
     assert not imageprepare.stretched(filled[:, :12])       # a tight crop keeps its width
     assert not imageprepare.stretched(np.pad(filled, 2))    # a margin: nothing was stretched
+
+
+@needs_mnist
+def test_mnist_aspects_are_mnists_percentiles():
+    """MNIST_ASPECTS are the 10th-90th percentiles of MNIST's own digits'
+    width over height, as their comment says, not values fitted to a dev set."""
+    import imageprepare
+    import mnist_data
+    images = mnist_data.load(mnist_dir())['train'][0][:20000].reshape(-1, 28, 28) > 0.3
+    rows, cols = images.any(axis=2), images.any(axis=1)
+    extent = lambda m: m.shape[1] - m[:, ::-1].argmax(axis=1) - m.argmax(axis=1)
+    aspects = extent(cols) / extent(rows)
+    assert np.allclose(np.percentile(aspects, [10, 25, 50, 75, 90]), imageprepare.MNIST_ASPECTS, atol=0.01)
