@@ -290,12 +290,17 @@ def crop(ink, mask):
 
 def prepare_image(img):
     """A Pillow image -> 28x28 float32 array in 0..1, ink high (for a
-    stretched scan, the digit at MNIST's median width: see prepare_whole)."""
-    return shown(prepare_whole(*ink_map(img)))
+    stretched scan, the digit at MNIST's median width: see prepare_widths)."""
+    ink, mask = ink_map(img)
+    if stretched(mask):
+        return prepare_widths(ink, mask, [MNIST_ASPECTS[len(MNIST_ASPECTS) // 2]])[0]
+    return prepare_digit(ink, mask)
 
 
 def imageprepare(path):
-    """The 784 values (0..1, ink high) the models take, from an image file."""
+    """The 784 values (0..1, ink high) the models take, from an image file.
+    (For a stretched scan, the digit at MNIST's median width; the predict
+    scripts read it at five widths, see prepare_widths.)"""
     img = load_image(path)
     try:
         return prepare_image(img).reshape(784)
@@ -306,17 +311,19 @@ def imageprepare(path):
 def digit_candidates(img, single=False):
     """The digits in a picture, left to right, for reading a whole number.
 
-    Each entry is (whole, piece): the 28x28 of one digit (several, for a
-    stretched scan: see prepare_whole) and, when its ink
+    Each entry is (whole, piece): the 28x28 of one digit and, when its ink
     is wide enough to be touching digits, that ink and its mask cropped to it
     (else None), for `cut_candidates` to cut only if the model is unsure of
     the whole: most wide pieces are one digit read surely, and preparing the
     pieces they could be cut into would cost more than the digit itself.
-    With `single`, all ink is one digit.
+    With `single`, all ink is one digit; so it is in a stretched scan, whose
+    whole is a [5, 28, 28] stack of widths (prepare_widths).
     """
     ink, mask = ink_map(img)
-    if single or stretched(mask):
-        return [(prepare_whole(ink, mask), None)]
+    if stretched(mask):
+        return [(prepare_widths(ink, mask), None)]
+    if single:
+        return [(prepare_digit(ink, mask), None)]
     entries = []
     for m in segment.group_digits(mask):
         box = around(m)   # all that crop() looks at: the same digit, found faster
@@ -346,30 +353,35 @@ def prepare_digit(ink, mask):
 
 
 # Width over height of MNIST's training digits at its 10th, 25th, 50th, 75th
-# and 90th percentiles (measured on the first 20,000, ink above 0.3).
+# and 90th percentiles (measured on the first 20,000, ink above 0.3; the
+# middle one is the median).
 MNIST_ASPECTS = (0.5, 0.65, 0.8, 0.9, 1.05)
+
+
+SCAN_SIZE = 32   # size-normalised scans are small: 16x16 in Semeion and USPS
 
 
 def stretched(mask):
     """Whether the picture is a size-normalised scan, as datasets such as
-    Semeion and USPS store digits: square, with the ink touching all four
-    edges. Such scans stretch every digit to fill the square, so a 1 comes
-    out as wide as a 0 and the digit's own width is lost."""
+    Semeion and USPS store digits: a small square (at most SCAN_SIZE) with
+    the ink touching all four edges. Such scans hold one digit each,
+    stretched to fill the square, so a 1 comes out as wide as a 0 and the
+    digit's own width is lost. A larger picture cropped to its ink (a
+    user's crop of a digit or a number) keeps its own width."""
     h, w = mask.shape
-    return h == w and mask[0].any() and mask[-1].any() and mask[:, 0].any() and mask[:, -1].any()
+    return (h == w <= SCAN_SIZE and mask[0].any() and mask[-1].any()
+            and mask[:, 0].any() and mask[:, -1].any())
 
 
-def prepare_whole(ink, mask):
-    """The 28x28 of all the ink; for a stretched scan, a [5, 28, 28] stack:
-    the digit at each of MNIST's typical widths (MNIST_ASPECTS), since its
-    own is unknown, for the reader to average the model's probabilities
-    over. Read square as stored, Semeion's 1s look like 7s."""
-    if not stretched(mask):
-        return prepare_digit(ink, mask)
+def prepare_widths(ink, mask, aspects=MNIST_ASPECTS):
+    """For a stretched scan, a [len(aspects), 28, 28] stack: the digit at each
+    of MNIST's typical widths, since its own is unknown, for the reader to
+    average the model's probabilities over. Read square as stored,
+    Semeion's 1s look like 7s."""
     digit = Image.fromarray(crop(ink, mask))
     return np.stack([to_mnist(normalise_strokes(np.asarray(digit.resize(
         (max(1, round(THICK_SCALE * aspect)), THICK_SCALE), Image.BILINEAR))))
-        for aspect in MNIST_ASPECTS])
+        for aspect in aspects])
 
 
 def shown(whole):

@@ -169,12 +169,13 @@ def read_all(classifier, prepared, mapper=map, batch=256):
             continue
         digits = []
         for whole, _ in entries:
+            whole = shown(whole)   # a stretched scan's stack: the median width
             if i in cuts:
                 parts, ways, wide = cuts[i]
                 read = [(part, next(part_probs)) for part in parts]
                 digits += choose((whole, probs[i]), [[read[k] for k in way] for way in ways], wide)
             else:
-                digits.append((shown(whole), probs[i]))
+                digits.append((whole, probs[i]))
             i += 1
         results.append(digits)
     return results
@@ -251,7 +252,8 @@ def prepared_names(paths):
 
 def save_prepared(folder, stem, digits):
     """Write each 28x28 the network saw, enlarged 10 times, as STEM.png (or
-    STEM_0.png, STEM_1.png ... for the digits of a number)."""
+    STEM_0.png, STEM_1.png ... for the digits of a number; for a stretched
+    scan, read at five widths, the one at MNIST's median width)."""
     from PIL import Image
     os.makedirs(folder, exist_ok=True)
     for i, (image, _) in enumerate(digits):

@@ -208,13 +208,24 @@ def test_stretched_scans_are_read_at_mnists_widths(model2):
     assert (averaged == labels[:500]).mean() >= (as_stored == labels[:500]).mean() + 0.01
 
 
-def test_only_a_square_filled_to_its_edges_counts_as_stretched(tmp_path):
+def test_only_a_small_square_filled_to_its_edges_counts_as_stretched():
     import imageprepare
     filled = np.ones((16, 16), bool)
     filled[4:12, 4:12] = False
     assert imageprepare.stretched(filled)
     assert not imageprepare.stretched(filled[:, :12])       # a tight crop keeps its width
     assert not imageprepare.stretched(np.pad(filled, 2))    # a margin: nothing was stretched
+    assert not imageprepare.stretched(np.kron(filled, np.ones((4, 4), bool)))   # 64x64: a crop
+
+
+def test_a_number_filling_a_square_crop_is_still_a_number():
+    img = Image.new('L', (64, 64), 255)
+    draw = ImageDraw.Draw(img)
+    for x in (4, 59):   # 11, each 1 with a foot, the ink touching all four edges
+        draw.line([(x, 0), (x, 63)], fill=0, width=8)
+        draw.line([(x - 4, 60), (x + 4, 60)], fill=0, width=4)
+    import imageprepare
+    assert [whole.shape for whole, _ in imageprepare.digit_candidates(img)] == [(28, 28)] * 2
 
 
 @needs_mnist
