@@ -15,7 +15,7 @@ import sys
 
 import numpy as np
 
-EXIT_FAILED, EXIT_USAGE = 1, 2
+EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 IMAGE_TYPES = ('.png', '.jpg', '.jpeg', '.gif', '.bmp', '.tif', '.tiff', '.webp', '.ppm', '.pgm')
 
 
@@ -123,8 +123,15 @@ def start_workers(count):
     import imageprepare  # noqa: F401  (imported once here, not in every worker)
     # The workers yield to the main process, so TensorFlow's import, which
     # everything waits for, runs at full speed while they share the rest.
-    return multiprocessing.get_context('fork').Pool(os.cpu_count(), initializer=os.nice,
-                                                    initargs=(10,))
+    return multiprocessing.get_context('fork').Pool(os.cpu_count(), initializer=start_worker)
+
+
+def start_worker():
+    """A worker yields the CPU to the main process (nice 10) and leaves
+    Ctrl-C to it: the main process stops them all (see main)."""
+    import signal
+    os.nice(10)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def prepare_in_background(pool, paths, single):
@@ -279,6 +286,15 @@ def read_pictures(model_number, args, paths, pool):
 
 
 def main(model_number, argv=None):
+    """Read and print; Ctrl-C stops with one line (exit 130), not a traceback."""
+    try:
+        read_and_print(model_number, argv)
+    except KeyboardInterrupt:
+        print('interrupted', file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)
+
+
+def read_and_print(model_number, argv):
     args = parse_args(model_number, argv)
     if args.evaluate:
         import evaluate

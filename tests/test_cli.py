@@ -435,3 +435,29 @@ def test_a_wide_piece_is_cut_only_when_its_whole_is_read_unsurely(monkeypatch):
         return [[(np.full((28, 28), sureness, np.float32), 'a piece')]]
     assert len(predict.read_all(Fake(), entries(0.92))[0]) == 1 and cut == []
     assert len(predict.read_all(Fake(), entries(0.88))[0]) == 2 and cut == ['a piece']
+
+
+# ------------------------------------------------------------------ Ctrl-C
+
+@pytest.mark.parametrize('delay', [1.5, 6.0])
+def test_ctrl_c_stops_with_one_line_and_no_traceback(model, tmp_path, delay):
+    """Ctrl-C reaches every process in the terminal's foreground group: the
+    main one (importing TensorFlow or reading) and the workers preparing
+    pictures. The run must stop with one line, not a traceback per process."""
+    import signal
+    import subprocess
+    import sys
+    from conftest import user_env
+    folder = tmp_path / 'many'
+    folder.mkdir()
+    for i in range(8000):   # more than a fast machine reads in the longer delay
+        os.symlink(os.path.join(ROOT, sample(f'{i % 10}.png')), folder / f'{i:04d}.png')
+    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, SCRIPT), '--model', model, folder],
+                            cwd=ROOT, env=user_env(), start_new_session=True, text=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(delay)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert 'Traceback' not in stderr
+    assert stderr.strip().splitlines() == ['interrupted']
