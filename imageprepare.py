@@ -293,7 +293,7 @@ def prepare_image(img):
     stretched scan, the digit at MNIST's median width: see prepare_widths)."""
     ink, mask = ink_map(img)
     if stretched(mask):
-        return prepare_widths(ink, mask, [MNIST_ASPECTS[len(MNIST_ASPECTS) // 2]])[0]
+        return prepare_widths(ink, mask, [MNIST_ASPECTS[MEDIAN]])[0]
     return prepare_digit(ink, mask)
 
 
@@ -353,9 +353,9 @@ def prepare_digit(ink, mask):
 
 
 # Width over height of MNIST's training digits at its 10th, 25th, 50th, 75th
-# and 90th percentiles (measured on the first 20,000, ink above 0.3; the
-# middle one is the median).
+# and 90th percentiles (measured on the first 20,000, ink above 0.3).
 MNIST_ASPECTS = (0.5, 0.65, 0.8, 0.9, 1.05)
+MEDIAN = 2   # the index of the 50th percentile: the width shown for a stretched scan
 
 
 SCAN_SIZE = 32   # size-normalised scans are small: 16x16 in Semeion and USPS
@@ -387,4 +387,4 @@ def prepare_widths(ink, mask, aspects=MNIST_ASPECTS):
 def shown(whole):
     """The one 28x28 of a whole to show (--save-prepared, reports): for a
     stretched scan's stack, the digit at MNIST's median width."""
-    return whole[len(whole) // 2] if whole.ndim == 3 else whole
+    return whole[MEDIAN] if whole.ndim == 3 else whole
