@@ -186,5 +186,9 @@ def splits(mask):
                 extend(way + [part(start, b)], b)
 
     extend([], x0)
-    keep = [w for w in ways if all(parts[i].any() for i in w)]
-    return parts, keep
+    # A group of pieces can have empty columns inside: no way keeps an empty
+    # part, and only the parts some way uses are returned (and prepared).
+    ways = [w for w in ways if all(parts[i].any() for i in w)]
+    used = sorted({i for w in ways for i in w})
+    renumber = {old: new for new, old in enumerate(used)}
+    return [parts[i] for i in used], [tuple(renumber[i] for i in w) for w in ways]

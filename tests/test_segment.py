@@ -58,6 +58,21 @@ def test_every_way_covers_the_piece_with_digit_sized_parts():
             assert cols.max() - cols.min() + 1 <= 1.3 * height
 
 
+def test_a_group_with_empty_columns_inside_gives_only_inked_parts():
+    """A digit's pieces can leave empty columns between them (a long stray
+    stroke above, as a shadow's edge in a photo). An empty part used to be
+    returned, and preparing it crashed the reader."""
+    mask = np.zeros((60, 150), bool)
+    mask[5:12, 0:40] = True                 # a stroke at the top left
+    mask[20:55, 70:74] = True               # a digit, 30 columns of nothing away...
+    mask[20:24, 70:100] = mask[51:55, 70:100] = mask[20:55, 96:100] = True
+    mask[20:55, 115:119] = mask[20:24, 115:145] = True   # ...and a second one
+    parts, ways = segment.splits(mask)
+    assert ways
+    assert all(p.any() for p in parts)
+    assert sorted({i for w in ways for i in w}) == list(range(len(parts)))
+
+
 def stroke(mask, x0, x1, y0, y1):
     mask[y0:y1, x0:x1] = True
     return mask
