@@ -20,6 +20,7 @@ import segment
 WORK_SIZE = 600          # long side we reduce large photos to before looking for ink
 MIN_CONTRAST = 0.08      # weaker ink than this (0..1) is not a digit
 MNIST_STROKE = 1.9       # median stroke width of MNIST digits in their 20x20 box
+UNEVEN = 0.05           # paper whose colour varies more than this has shadows to follow
 THICK_SCALE = 80         # resolution at which thin or fat strokes are corrected
 
 
@@ -161,17 +162,57 @@ def ink_map(img):
     """Ink strength in 0..1 (1 = typical ink, 0 = paper), whatever the
     ink and paper colours, and the mask of the digit's strokes."""
     rgb = to_array(reduce(img))
-    distance = np.sqrt(((rgb - local_background(rgb)) ** 2).mean(axis=2))
+    background = local_background(rgb)
+    distance = distance_from(rgb, background)
+    t, mask = separate(distance)
+    if np.ptp(background, axis=(0, 1)).max() > UNEVEN:
+        distance, t, mask = in_shadows(rgb, distance, stroke_width(mask))
+    ink_level = np.median(distance[mask])
+    floor = t / 2
+    ink = np.clip((distance - floor) / max(ink_level - floor, 1e-6), 0, 1).astype(np.float32)
+    return ink, mask
+
+
+def distance_from(rgb, paper):
+    """How far each pixel's colour is from the paper's."""
+    return np.sqrt(((rgb - paper) ** 2).mean(axis=2))
+
+
+def separate(distance):
+    """The threshold between paper and ink (Otsu's) and the mask of the
+    digit's strokes."""
     if distance.max() < MIN_CONTRAST:
         raise ImageError('no digit found (the picture is blank or uniform)')
     t = max(otsu(distance / distance.max()) * distance.max(), MIN_CONTRAST / 2)
     mask = keep_strokes(distance > t)
     if not mask.any():
         raise ImageError('no digit found (only specks or borders)')
-    ink_level = np.median(distance[mask])
-    floor = t / 2
-    ink = np.clip((distance - floor) / max(ink_level - floor, 1e-6), 0, 1).astype(np.float32)
-    return ink, mask
+    return t, mask
+
+
+def in_shadows(rgb, distance, width):
+    """Ink on paper with shadows, found again: (distance, threshold, mask).
+
+    A median over a wide window (local_background) misses sharp edges: the
+    edge of a shadow, or of the table around a photographed sheet. Filling
+    in every stroke up to a few times `width` wide (a grey closing for ink
+    darker than the paper, an opening for lighter) follows them, since they
+    are far wider than a pen stroke. Ink is what stands out from both
+    estimates of the paper; then, for dark ink, by how much relative to the
+    paper's brightness there, as ink in a shadow is as dark against its
+    paper as ink in the light.
+    """
+    size = int(min(4 * width, min(rgb.shape[:2]) / 4)) | 1
+    smooth = ndimage.uniform_filter(rgb, (3, 3, 0))
+    paper = ndimage.grey_closing(smooth, size=(size, size, 1), mode='nearest')
+    darker = np.minimum(distance, distance_from(np.minimum(rgb, paper), paper))
+    opened = ndimage.grey_opening(smooth, size=(size, size, 1), mode='nearest')
+    lighter = np.minimum(distance, distance_from(np.maximum(rgb, opened), opened))
+    t, mask = separate(np.maximum(darker, lighter))
+    if darker[mask].sum() < lighter[mask].sum():
+        return lighter, *separate(lighter)
+    relative = darker / np.maximum(paper.max(axis=2), 0.2)
+    return relative, *separate(relative)
 
 
 def keep_strokes(mask):
@@ -217,6 +258,9 @@ def stroke_width(mask):
 def normalise_strokes(ink):
     """Bring the stroke width of a cropped digit to MNIST's: a thin pen line on
     a big canvas and a 1-pixel doodle are thickened, fat marker thinned."""
+    if ink.max() <= 0:
+        raise ImageError('no digit found')
+    ink = ink / ink.max()   # a faint piece's strokes measured as a dark one's
     h, w = ink.shape
     width = stroke_width(ink > 0.5) * 20 / max(h, w)
     if 0.65 * MNIST_STROKE <= width <= 1.8 * MNIST_STROKE:
@@ -225,7 +269,7 @@ def normalise_strokes(ink):
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     big = np.asarray(Image.fromarray(ink).resize(size, Image.BILINEAR if scale > 1 else Image.BOX))
     # Shrinking a thin line greys it: bring its strokes back to full strength.
-    big = np.clip(big / np.percentile(big[big > 0.05], 95), 0, 1)
+    big = np.clip(big / np.percentile(big[big > 0.05 * big.max()], 95), 0, 1)
     current = stroke_width(big > 0.5)
     target = MNIST_STROKE * THICK_SCALE / 20
     radius = round(abs(target - current) / 2)

@@ -14,6 +14,7 @@ import random
 
 import numpy as np
 from PIL import Image, ImageDraw
+from scipy import ndimage
 
 _spec = importlib.util.spec_from_file_location(
     'make_samples', os.path.join(os.path.dirname(__file__), 'make_samples.py'))
@@ -60,6 +61,20 @@ def photo(digit, dirpath):
     img = make_samples.photo_of(mask, ink=(85, 85, 90), seed=digit, noise=9.0, blur=1.0)
     path = os.path.join(dirpath, f'{digit}_photo.jpg')
     img.save(path, quality=70)
+    return path
+
+
+def shadowed_photo(digit, dirpath):
+    """A photo as above with a hard-edged shadow (a hand's or a phone's)
+    falling across the digit: the paper in it is half as bright."""
+    mask = draw_digit(digit, size=(640, 480), width=14, ink=255, paper=0,
+                      margin=0.22, offset=(30, -10), seed=1)
+    img = np.asarray(make_samples.photo_of(mask, ink=(40, 40, 60), seed=digit), float)
+    yy, xx = np.mgrid[0:480, 0:640]
+    shade = ndimage.gaussian_filter((yy - 240 > 0.6 * (xx - 320) + 8 * digit - 40) * 1.0, 3)
+    img = Image.fromarray(np.clip(img * (1 - 0.5 * shade[..., None]), 0, 255).astype(np.uint8))
+    path = os.path.join(dirpath, f'{digit}_shadowed.jpg')
+    img.save(path, quality=80)
     return path
 
 

@@ -84,6 +84,7 @@ CONDITIONS = {
     'transparent_rgba': lambda d, tmp: synth.transparent_rgba(d),
     'exif_rotated_jpeg': lambda d, tmp: synth.exif_rotated_jpeg(d, tmp),
     'photo': lambda d, tmp: synth.photo(d, tmp),
+    'shadowed_photo': lambda d, tmp: synth.shadowed_photo(d, tmp),
     'thin_strokes': lambda d, tmp: synth.thin_strokes(d),
     'palette_png': lambda d, tmp: synth.palette_png(d, tmp),
     'sixteen_bit_png': lambda d, tmp: synth.sixteen_bit_png(d, tmp),
