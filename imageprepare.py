@@ -21,6 +21,7 @@ WORK_SIZE = 600          # long side we reduce large photos to before looking fo
 MIN_CONTRAST = 0.08      # weaker ink than this (0..1) is not a digit
 MNIST_STROKE = 1.9       # median stroke width of MNIST digits in their 20x20 box
 UNEVEN = 0.05           # paper whose colour varies more than this has shadows to follow
+LINE_THICKNESS = 0.01   # ruled lines, box frames: at most this thick (of the picture's short side)
 THICK_SCALE = 80         # resolution at which thin or fat strokes are corrected
 
 
@@ -184,7 +185,8 @@ def separate(distance):
     if distance.max() < MIN_CONTRAST:
         raise ImageError('no digit found (the picture is blank or uniform)')
     t = max(otsu(distance / distance.max()) * distance.max(), MIN_CONTRAST / 2)
-    mask = keep_strokes(distance > t)
+    ink = distance > t
+    mask = keep_strokes(ink & ~page_lines(ink))
     if not mask.any():
         raise ImageError('no digit found (only specks or borders)')
     return t, mask
@@ -236,6 +238,109 @@ def keep_strokes(mask):
     for i in range(1, n + 1):
         keep[i] &= sizes[i - 1] >= 0.08 * largest
     return keep[labels]
+
+
+def page_lines(mask):
+    """The straight, thin lines of the paper rather than the digit: ruled or
+    squared paper, a margin line, a form's box, a canvas border.
+
+    A candidate is a thin horizontal or vertical line: ink no thicker than
+    LINE_THICKNESS of the picture across it, at least a tenth of the picture
+    along it. It must be thin along 80% of its length, since a stroke that
+    crosses it (kept whole: the ink is thick across the line there) is
+    narrow, while a digit's own straight stroke, a 1 or a 7's bar, rarely
+    stays that thin. Whether it is the paper's, see of_the_paper. Small
+    pictures (doodles, scans of one digit) have no such lines, and their
+    1-pixel strokes would all be candidates.
+    """
+    h, w = mask.shape
+    if min(h, w) <= 64 or (span(mask.any(axis=0)) < w / 2 and span(mask.any(axis=1)) < h / 2):
+        return np.zeros_like(mask)      # too small, or no ink long enough: see of_the_paper
+    thin = max(2, round(LINE_THICKNESS * min(h, w)))
+    runs = {0: run_lengths(mask, 0), 1: run_lengths(mask, 1)}     # 0: vertical, 1: horizontal
+    long = {axis: runs[axis] >= min(h, w) // 10 for axis in (0, 1)}
+    candidates = {axis: long[axis] & (runs[1 - axis] <= thin) for axis in (0, 1)}
+    # A quick look first: a line of the paper is thin along a quarter of the
+    # picture at least (long, and thin along most of it, if faded in places).
+    axes = [axis for axis in (0, 1) if candidates[axis].any(axis=1 - axis).sum() >= mask.shape[axis] / 4]
+    rest = keep_strokes(mask & ~candidates[0] & ~candidates[1]) if axes else None
+    if rest is None or not rest.any():
+        return np.zeros_like(mask)
+    writing = around(rest, margin=0)
+    pieces = [(axis, box, piece, piece & candidates[axis][box])
+              for axis in axes for box, piece in whole_lines(long[axis], axis)]
+    paper = np.zeros_like(mask)     # the paper's lines, with where they are crossed
+    for _ in range(2):              # the second time, a margin crossed by ruled lines is uncrossed
+        for axis, box, piece, line in pieces:
+            thin_along = line.any(axis=1 - axis).sum() / piece.any(axis=1 - axis).sum()
+            crossed = piece & ~line & ~paper[box]     # by strokes, or lines not the paper's
+            if thin_along >= 0.8 and of_the_paper(box, axis, writing, crossed, mask.shape):
+                paper[box] |= piece
+    return paper & (candidates[0] | candidates[1])
+
+
+def whole_lines(long, axis):
+    """(box, mask) of each line of `long` runs along `axis`, whole: through
+    the strokes and lines that cross it, over the steps of a tilted line and
+    the gaps where a faint one fades out."""
+    grown = ndimage.maximum_filter1d(long.view(np.uint8), long.shape[axis] // 4, axis=axis)
+    grown = ndimage.maximum_filter1d(grown, 3, axis=1 - axis)
+    labels, _ = ndimage.label(grown)
+    labels[~long] = 0
+    for i, box in enumerate(ndimage.find_objects(labels), start=1):
+        if box is not None:
+            yield box, labels[box] == i
+
+
+def of_the_paper(box, axis, writing, crossed, shape):
+    """Whether a line (its `box`, along `axis`) belongs to the paper, judged
+    against the box of the rest of the ink (`writing`), whose height is the
+    size of the handwriting, and where it is `crossed` (a mask in `box`).
+
+    The paper's lines are long: half the picture. And they run past the writing at both ends, as a digit's straight
+    strokes do not: they end where its other strokes are. But an open 4's
+    stem may rise above the rest of the 4, so a line crossed away from its
+    ends (by a 4's bar; by the digit a ruled line runs through) must run past
+    by a third of the writing's height. One crossed at its ends only (a box's
+    side, at its corners) needs a sixth, or to lie beside the writing (a
+    ruled line above the digit, faded out where it would run past). A
+    horizontal line from edge to edge 1.5 times as long as the writing is
+    tall is ruled paper cropped to a number.
+    """
+    height = writing[0].stop - writing[0].start
+    start, stop = box[axis].start, box[axis].stop
+    if axis == 1 and start == 0 and stop == shape[1] and stop - start >= 1.5 * height:
+        return True
+    if stop - start < shape[axis] / 2:
+        return False
+    where = np.flatnonzero(crossed.any(axis=1 - axis))
+    inside = ((where >= height / 6) & (where < stop - start - height / 6)).any()
+    along, across = writing[axis], writing[1 - axis]
+    beside = box[1 - axis].stop <= across.start or box[1 - axis].start >= across.stop
+    past = min(along.start - start, stop - along.stop)
+    return past >= height / 3 if inside else beside or past >= height / 6
+
+
+def span(flags):
+    """From the first True to the last, in places (0 if none)."""
+    where = np.flatnonzero(flags)
+    return where[-1] - where[0] + 1 if where.size else 0
+
+
+def run_lengths(mask, axis):
+    """For each ink pixel, the length of the unbroken run of ink it is in
+    along `axis` (0: down the columns, 1: along the rows); 0 on paper."""
+    m = mask.T if axis == 0 else mask
+    rows, n = m.shape
+    padded = np.zeros((rows, n + 1), np.int8)   # paper after each row: runs end in it
+    padded[:, :n] = m
+    flat = padded.ravel()
+    step = np.diff(flat, prepend=np.int8(0))
+    starts, stops = np.flatnonzero(step == 1), np.flatnonzero(step == -1)
+    acc = np.zeros(flat.size, np.int32)
+    acc[starts], acc[stops] = stops - starts, starts - stops
+    runs = np.cumsum(acc, dtype=np.int32).reshape(rows, n + 1)[:, :n]
+    return runs.T if axis == 0 else runs
 
 
 def near_border(piece, box, h, w):

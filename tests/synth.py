@@ -78,6 +78,30 @@ def shadowed_photo(digit, dirpath):
     return path
 
 
+def notebook_photo(digit, dirpath):
+    """A ballpoint digit on a photographed notebook page: pale blue ruled
+    lines, slightly tilted, crossing the digit, joined by a red margin line."""
+    w, h = 640, 480
+    mask = draw_digit(digit, size=(w, h), width=7, ink=255, paper=0, margin=0.28, offset=(40, 0), seed=2)
+    paper = Image.new('RGB', (w, h), (236, 236, 230))
+    draw = ImageDraw.Draw(paper)
+    for y in range(20, h + 20, 38):
+        draw.line((0, y, w, y - 10), fill=(150, 175, 215), width=2)
+    draw.line((90, 0, 90, h), fill=(215, 120, 120), width=2)
+    img = Image.composite(Image.new('RGB', (w, h), (30, 40, 110)), paper, mask)
+    noisy = np.asarray(img, float) + np.random.default_rng(digit).normal(0, 4, (h, w, 1))
+    path = os.path.join(dirpath, f'{digit}_notebook.jpg')
+    Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save(path, quality=85)
+    return path
+
+
+def boxed(digit):
+    """A digit written in a printed box on a form, not touching it."""
+    img = draw_digit(digit, size=300, width=13, margin=0.22)
+    ImageDraw.Draw(img).rectangle((25, 25, 274, 274), outline=(0, 0, 0), width=3)
+    return img
+
+
 def thin_strokes(digit):
     """A fine pen line (2 px) on a large canvas."""
     return draw_digit(digit, size=(1000, 800), width=2, margin=0.25, offset=(60, 20))

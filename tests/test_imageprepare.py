@@ -86,6 +86,8 @@ CONDITIONS = {
     'photo': lambda d, tmp: synth.photo(d, tmp),
     'shadowed_photo': lambda d, tmp: synth.shadowed_photo(d, tmp),
     'thin_strokes': lambda d, tmp: synth.thin_strokes(d),
+    'notebook_photo': lambda d, tmp: synth.notebook_photo(d, tmp),
+    'boxed': lambda d, tmp: synth.boxed(d),
     'palette_png': lambda d, tmp: synth.palette_png(d, tmp),
     'sixteen_bit_png': lambda d, tmp: synth.sixteen_bit_png(d, tmp),
 }
@@ -240,3 +242,65 @@ def test_mnist_aspects_are_mnists_percentiles():
     extent = lambda m: m.shape[1] - m[:, ::-1].argmax(axis=1) - m.argmax(axis=1)
     aspects = extent(cols) / extent(rows)
     assert np.allclose(np.percentile(aspects, [10, 25, 50, 75, 90]), imageprepare.MNIST_ASPECTS, atol=0.01)
+
+
+# Digits drawn with straight, thin, exactly horizontal and vertical strokes
+# (a paint program's line tool): (x0, y0, x1, y1) in a 100x100 box.
+STRAIGHT_DIGITS = {
+    'open 4': [(30, 10, 20, 60), (20, 60, 80, 60), (65, 0, 65, 100)],
+    '7': [(10, 0, 90, 0), (90, 0, 40, 100)],
+    '1 with flag and base': [(50, 0, 50, 100), (50, 0, 30, 20), (30, 100, 70, 100)],
+    '5 with a detached bar': [(30, 0, 85, 0), (30, 8, 25, 45), (25, 45, 75, 60), (75, 60, 60, 95),
+                              (60, 95, 20, 90)],
+}
+
+
+def straight_digit(strokes, size, scale, offset, width=3):
+    img = Image.new('L', size, 0)
+    draw = ImageDraw.Draw(img)
+    for x0, y0, x1, y1 in strokes:
+        draw.line([(offset[0] + scale * x0, offset[1] + scale * y0),
+                   (offset[0] + scale * x1, offset[1] + scale * y1)], fill=255, width=width)
+    return np.asarray(img) > 127
+
+
+@pytest.mark.parametrize('name', sorted(STRAIGHT_DIGITS))
+@pytest.mark.parametrize('size, scale, offset', [
+    ((400, 400), 2.0, (100, 100)),       # on a canvas
+    ((206, 206), 2.0, (3, 3)),           # cropped tight
+    ((600, 300), 2.5, (200, 25)),        # on a wide page
+])
+def test_a_digits_straight_strokes_are_not_page_lines(name, size, scale, offset):
+    from imageprepare import page_lines
+    mask = straight_digit(STRAIGHT_DIGITS[name], size, scale, offset)
+    assert not page_lines(mask).any()
+
+
+def ruled_page(draw):
+    for y in range(30, 450, 40):
+        draw.line((0, y, 600, y + 6), fill=255, width=2)          # slightly tilted
+    draw.line((60, 0, 60, 450), fill=255, width=2)               # margin
+
+
+def squared_page(draw):
+    for x in range(10, 600, 30):
+        draw.line((x, 0, x, 450), fill=255, width=1)
+    for y in range(10, 450, 30):
+        draw.line((0, y, 600, y), fill=255, width=1)
+
+
+def form_box(draw):
+    draw.rectangle((150, 20, 500, 430), outline=255, width=3)
+
+
+@pytest.mark.parametrize('paper', [ruled_page, squared_page, form_box])
+def test_page_lines_are_found_and_the_strokes_crossing_them_kept(paper):
+    from imageprepare import page_lines
+    digit = straight_digit([(30, 0, 45, 100), (45, 100, 80, 60)], (600, 450), 1.6, (240, 140), width=8)
+    page = Image.new('L', (600, 450), 0)
+    paper(ImageDraw.Draw(page))
+    lines = np.asarray(page) > 127
+    found = page_lines(lines | digit)
+    assert (found & digit).sum() <= 0.01 * digit.sum()      # a stroke's tip on a line, at most
+    away = lines & ~ndimage.binary_dilation(digit, iterations=3)   # not where they cross
+    assert (found & away).sum() >= 0.95 * away.sum()
