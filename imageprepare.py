@@ -249,7 +249,9 @@ def page_lines(mask):
     along it. It must be thin along 80% of its length, since a stroke that
     crosses it (kept whole: the ink is thick across the line there) is
     narrow, while a digit's own straight stroke, a 1 or a 7's bar, rarely
-    stays that thin. Whether it is the paper's, see of_the_paper. Small
+    stays that thin. And the rest of the ink must hold a tenth as much ink
+    as the line at least: a thin 1 beside a speck of dust is the digit, not
+    the dust. Whether it is the paper's, see of_the_paper. Small
     pictures (doodles, scans of one digit) have no such lines, and their
     1-pixel strokes would all be candidates.
     """
@@ -266,9 +268,10 @@ def page_lines(mask):
     rest = keep_strokes(mask & ~candidates[0] & ~candidates[1]) if axes else None
     if rest is None or not rest.any():
         return np.zeros_like(mask)
-    writing = around(rest, margin=0)
+    writing, ink = around(rest, margin=0), rest.sum()
     pieces = [(axis, box, piece, piece & candidates[axis][box])
               for axis in axes for box, piece in whole_lines(long[axis], axis)]
+    pieces = [p for p in pieces if p[3].sum() <= 10 * ink]
     paper = np.zeros_like(mask)     # the paper's lines, with where they are crossed
     for _ in range(2):              # the second time, a margin crossed by ruled lines is uncrossed
         for axis, box, piece, line in pieces:

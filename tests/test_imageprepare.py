@@ -304,3 +304,10 @@ def test_page_lines_are_found_and_the_strokes_crossing_them_kept(paper):
     assert (found & digit).sum() <= 0.01 * digit.sum()      # a stroke's tip on a line, at most
     away = lines & ~ndimage.binary_dilation(digit, iterations=3)   # not where they cross
     assert (found & away).sum() >= 0.95 * away.sum()
+
+
+def test_a_thin_1_beside_a_speck_is_the_digit():
+    from imageprepare import page_lines
+    mask = straight_digit([(50, 0, 50, 100)], (600, 450), 3.0, (150, 75), width=3)
+    mask[100:104, 420:424] = True      # dust
+    assert not page_lines(mask).any()
