@@ -245,13 +245,17 @@ def page_lines(mask):
     squared paper, a margin line, a form's box, a canvas border.
 
     A candidate is a thin horizontal or vertical line: ink no thicker than
-    LINE_THICKNESS of the picture across it, at least a tenth of the picture
-    along it. It must be thin along 80% of its length, since a stroke that
+    LINE_THICKNESS of the picture's short side across it, at least a tenth
+    of that side along it. It must be thin along 80% of its length, since a stroke that
     crosses it (kept whole: the ink is thick across the line there) is
     narrow, while a digit's own straight stroke, a 1 or a 7's bar, rarely
-    stays that thin. And the rest of the ink must hold a tenth as much ink
-    as the line at least: a thin 1 beside a speck of dust is the digit, not
-    the dust. Whether it is the paper's, see of_the_paper. Small
+    stays that thin. It must be thinner than the writing's strokes (at most
+    0.6 of the rest of the ink's stroke width), as printed lines are thinner
+    than a pen's: a digit drawn with a thin pen has thin straight strokes
+    too (a 1, the base of a 2), and they must not go. And the rest of the
+    ink must hold a tenth as much ink as the line at least: a thin 1 beside
+    a speck of dust is the digit, not the dust. Whether it is the paper's,
+    see of_the_paper. Small
     pictures (doodles, scans of one digit) have no such lines, and their
     1-pixel strokes would all be candidates.
     """
@@ -268,10 +272,11 @@ def page_lines(mask):
     rest = keep_strokes(mask & ~candidates[0] & ~candidates[1]) if axes else None
     if rest is None or not rest.any():
         return np.zeros_like(mask)
-    writing, ink = around(rest, margin=0), rest.sum()
+    writing, ink, pen = around(rest, margin=0), rest.sum(), stroke_width(rest)
     pieces = [(axis, box, piece, piece & candidates[axis][box])
               for axis in axes for box, piece in whole_lines(long[axis], axis)]
-    pieces = [p for p in pieces if p[3].sum() <= 10 * ink]
+    pieces = [(axis, box, piece, line) for axis, box, piece, line in pieces
+              if line.sum() <= 10 * ink and line.sum() <= 0.6 * pen * line.any(axis=1 - axis).sum()]
     paper = np.zeros_like(mask)     # the paper's lines, with where they are crossed
     for _ in range(2):              # the second time, a margin crossed by ruled lines is uncrossed
         for axis, box, piece, line in pieces:
@@ -297,8 +302,9 @@ def whole_lines(long, axis):
 
 def of_the_paper(box, axis, writing, crossed, shape):
     """Whether a line (its `box`, along `axis`) belongs to the paper, judged
-    against the box of the rest of the ink (`writing`), whose height is the
-    size of the handwriting, and where it is `crossed` (a mask in `box`).
+    against the box of the rest of the ink (`writing`: all but the candidate
+    lines; its height stands for the size of the handwriting) and where it
+    is `crossed` (a mask in `box`).
 
     The paper's lines are long: half the picture. And they run past the writing at both ends, as a digit's straight
     strokes do not: they end where its other strokes are. But an open 4's

@@ -248,6 +248,8 @@ def test_mnist_aspects_are_mnists_percentiles():
 # (a paint program's line tool): (x0, y0, x1, y1) in a 100x100 box.
 STRAIGHT_DIGITS = {
     'open 4': [(30, 10, 20, 60), (20, 60, 80, 60), (65, 0, 65, 100)],
+    'open 4, stem well above': [(35, 25, 20, 60), (20, 60, 80, 60), (65, 0, 65, 100)],
+    '9 with a straight stem': [(70, 0, 20, 0), (20, 0, 20, 40), (20, 40, 70, 40), (70, 0, 70, 100)],
     '7': [(10, 0, 90, 0), (90, 0, 40, 100)],
     '1 with flag and base': [(50, 0, 50, 100), (50, 0, 30, 20), (30, 100, 70, 100)],
     '5 with a detached bar': [(30, 0, 85, 0), (30, 8, 25, 45), (25, 45, 75, 60), (75, 60, 60, 95),
@@ -267,12 +269,37 @@ def straight_digit(strokes, size, scale, offset, width=3):
 @pytest.mark.parametrize('name', sorted(STRAIGHT_DIGITS))
 @pytest.mark.parametrize('size, scale, offset', [
     ((400, 400), 2.0, (100, 100)),       # on a canvas
-    ((206, 206), 2.0, (3, 3)),           # cropped tight
+    ((202, 202), 2.0, (1, 1)),           # cropped tight
     ((600, 300), 2.5, (200, 25)),        # on a wide page
 ])
-def test_a_digits_straight_strokes_are_not_page_lines(name, size, scale, offset):
+@pytest.mark.parametrize('width', [2, 3])
+def test_a_digits_straight_strokes_are_not_page_lines(name, size, scale, offset, width):
     from imageprepare import page_lines
-    mask = straight_digit(STRAIGHT_DIGITS[name], size, scale, offset)
+    mask = straight_digit(STRAIGHT_DIGITS[name], size, scale, offset, width)
+    assert not page_lines(mask).any()
+
+
+# Numbers drawn with a thin pen, straight strokes: (x0, y0, x1, y1) on 400x300.
+STRAIGHT_NUMBERS = {
+    '14': [(100, 60, 100, 260), (250, 60, 180, 190), (180, 190, 290, 190), (260, 60, 260, 260)],
+    '17': [(100, 60, 100, 260), (160, 60, 280, 60), (280, 60, 200, 260)],
+    '71': [(60, 60, 180, 60), (180, 60, 100, 260), (260, 60, 260, 260)],
+    '41': [(90, 80, 70, 190), (70, 190, 170, 190), (150, 60, 150, 260), (260, 60, 260, 260)],
+    '222': [(x + dx, y0, x + dx1, y1) for x in (0, 130, 260) for dx, y0, dx1, y1 in
+            [(20, 60, 50, 40), (50, 40, 80, 60), (80, 60, 15, 140), (15, 140, 85, 140)]],
+    '777': [(x + dx, y0, x + dx1, y1) for x in (0, 130, 260) for dx, y0, dx1, y1 in
+            [(10, 40, 90, 40), (90, 40, 40, 140)]],
+}
+
+
+@pytest.mark.parametrize('name', sorted(STRAIGHT_NUMBERS))
+@pytest.mark.parametrize('tight', [False, True])
+@pytest.mark.parametrize('width', [2, 3])
+def test_a_numbers_straight_strokes_are_not_page_lines(name, tight, width):
+    from imageprepare import around, page_lines
+    mask = straight_digit(STRAIGHT_NUMBERS[name], (400, 300), 1.0, (0, 0), width)
+    if tight:
+        mask = mask[around(mask, margin=0)]
     assert not page_lines(mask).any()
 
 

@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 
 import imageprepare
 
-PAGES = 300
+PAGES = 200
 CHUNK = 100
 ONCE_BROKEN = [(1, 1018), (1, 2855)]   # faint specks: an IndexError in normalise_strokes
 
