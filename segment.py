@@ -179,16 +179,17 @@ def splits(mask):
                 return
             if not 0.2 * height <= b - start <= 1.3 * height:
                 continue
+            p = part(start, b)
+            if not parts[p].any():
+                continue    # a group of pieces can have empty columns inside
             if b == x1:
                 if way:
-                    ways.append(tuple(way) + (part(start, b),))
+                    ways.append(tuple(way) + (p,))
             elif len(way) + 1 < max(counts):
-                extend(way + [part(start, b)], b)
+                extend(way + [p], b)
 
     extend([], x0)
-    # A group of pieces can have empty columns inside: no way keeps an empty
-    # part, and only the parts some way uses are returned (and prepared).
-    ways = [w for w in ways if all(parts[i].any() for i in w)]
+    # Only the parts some way uses are returned (and prepared).
     used = sorted({i for w in ways for i in w})
     renumber = {old: new for new, old in enumerate(used)}
     return [parts[i] for i in used], [tuple(renumber[i] for i in w) for w in ways]
