@@ -230,7 +230,10 @@ def keep_strokes(mask):
         bh, bw = box[0].stop - box[0].start, box[1].stop - box[1].start
         touches = box[0].start == 0 or box[1].start == 0 or box[0].stop == h or box[1].stop == w
         line = (bw > 0.6 * w and bh < 0.1 * h) or (bh > 0.6 * h and bw < 0.1 * w)
-        frame = bw > 0.9 * w and bh > 0.9 * h and touches and near_border(labels[box] == i, box, h, w) > 0.7
+        # A page's border, or the table showing round a photographed sheet on
+        # two or three sides: nearly all of it near the picture's edges.
+        frame = (touches and bw > 0.8 * w and bh > 0.8 * h
+                 and near_border(labels[box] == i, box, h, w) > (0.7 if bw > 0.9 * w and bh > 0.9 * h else 0.9))
         keep[i] = not (touches and line) and not frame
     if not keep.any():    # nothing but lines: then the lines are the digit (a 1, a 7)
         keep[1:] = True

@@ -102,6 +102,20 @@ def boxed(digit):
     return img
 
 
+def sheet_on_table(digit, dirpath):
+    """A photo of a sheet on a dark table that shows all round it: wide on
+    the left, in narrow strips (a few stroke widths) elsewhere."""
+    w, h = 1200, 900
+    mask = draw_digit(digit, size=(w, h), width=28, ink=255, paper=0, margin=0.3, offset=(60, -40), seed=3)
+    sheet = np.zeros((h, w), bool)
+    sheet[34:800 + 5 * digit, 156:1157] = True
+    img = np.where(sheet[..., None], np.asarray(make_samples.photo_of(mask, ink=(25, 25, 38), seed=digit)),
+                   np.array([90, 64, 38]) + np.random.default_rng(digit).normal(0, 10, (h, w, 3)))
+    path = os.path.join(dirpath, f'{digit}_on_table.jpg')
+    Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(path, quality=85)
+    return path
+
+
 def thin_strokes(digit):
     """A fine pen line (2 px) on a large canvas."""
     return draw_digit(digit, size=(1000, 800), width=2, margin=0.25, offset=(60, 20))
