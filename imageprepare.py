@@ -225,16 +225,20 @@ def keep_strokes(mask):
     sizes = np.bincount(labels.ravel(), minlength=n + 1)[1:]
     boxes = ndimage.find_objects(labels)
     h, w = mask.shape
-    keep = np.zeros(n + 1, bool)
+    keep, loose = np.zeros(n + 1, bool), np.zeros(n + 1, bool)
     for i, (box, size) in enumerate(zip(boxes, sizes), start=1):
         bh, bw = box[0].stop - box[0].start, box[1].stop - box[1].start
         touches = box[0].start == 0 or box[1].start == 0 or box[0].stop == h or box[1].stop == w
         line = (bw > 0.6 * w and bh < 0.1 * h) or (bh > 0.6 * h and bw < 0.1 * w)
-        # A page's border, or the table showing round a photographed sheet on
-        # two or three sides: nearly all of it near the picture's edges.
-        frame = (touches and bw > 0.8 * w and bh > 0.8 * h
-                 and near_border(labels[box] == i, box, h, w) > (0.7 if bw > 0.9 * w and bh > 0.9 * h else 0.9))
-        keep[i] = not (touches and line) and not frame
+        # A page's border; or, looser, the table showing round a photographed
+        # sheet on two or three sides: nearly all of it near the edges.
+        near = near_border(labels[box] == i, box, h, w) if touches and bw > 0.8 * w and bh > 0.8 * h else 0
+        frame = near > 0.7 and bw > 0.9 * w and bh > 0.9 * h
+        loose[i] = near > 0.9 and not frame
+        keep[i] = not (touches and line) and not frame and not loose[i]
+    # The looser frame goes only if the rest holds a tenth of its ink: a
+    # squarish 0 beside a speck is the digit.
+    keep[1:] |= loose[1:] & (sizes[keep[1:]].sum() < 0.1 * sizes)
     if not keep.any():    # nothing but lines: then the lines are the digit (a 1, a 7)
         keep[1:] = True
     largest = max(sizes[i - 1] for i in range(1, n + 1) if keep[i])
@@ -255,7 +259,8 @@ def page_lines(mask):
     stays that thin. It must be thinner than the writing's strokes (at most
     0.6 of the rest of the ink's stroke width), as printed lines are thinner
     than a pen's: a digit drawn with a thin pen has thin straight strokes
-    too (a 1, the base of a 2), and they must not go. And the rest of the
+    too (a 1, the base of a 2), and they must not go; unless three such
+    lines or more run along the same axis (ruled or squared paper). And the rest of the
     ink must hold a tenth as much ink as the line at least: a thin 1 beside
     a speck of dust is the digit, not the dust. Whether it is the paper's,
     see of_the_paper. Small
@@ -278,8 +283,13 @@ def page_lines(mask):
     writing, ink, pen = around(rest, margin=0), rest.sum(), stroke_width(rest)
     pieces = [(axis, box, piece, piece & candidates[axis][box])
               for axis in axes for box, piece in whole_lines(long[axis], axis)]
+    pieces = [p for p in pieces if p[3].sum() <= 10 * ink]
+    # Three long lines or more along an axis are ruled or squared paper:
+    # those need not be thinner than the pen (a ballpoint on a lined page).
+    ruled = {a: sum(axis == a and box[a].stop - box[a].start >= mask.shape[a] / 2
+                    for axis, box, _, _ in pieces) >= 3 for a in (0, 1)}
     pieces = [(axis, box, piece, line) for axis, box, piece, line in pieces
-              if line.sum() <= 10 * ink and line.sum() <= 0.6 * pen * line.any(axis=1 - axis).sum()]
+              if ruled[axis] or line.sum() <= 0.6 * pen * line.any(axis=1 - axis).sum()]
     paper = np.zeros_like(mask)     # the paper's lines, with where they are crossed
     for _ in range(2):              # the second time, a margin crossed by ruled lines is uncrossed
         for axis, box, piece, line in pieces:

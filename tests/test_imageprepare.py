@@ -339,3 +339,28 @@ def test_a_thin_1_beside_a_speck_is_the_digit():
     mask = straight_digit([(50, 0, 50, 100)], (600, 450), 3.0, (150, 75), width=3)
     mask[100:104, 420:424] = True      # dust
     assert not page_lines(mask).any()
+
+
+def test_ruled_lines_as_thick_as_a_ballpoint_are_found():
+    from imageprepare import page_lines
+    digit = straight_digit([(30, 0, 45, 100), (45, 100, 80, 60)], (640, 480), 1.6, (260, 150), width=4)
+    page = Image.new('L', (640, 480), 0)
+    draw = ImageDraw.Draw(page)
+    for y in range(40, 480, 70):
+        draw.line((0, y, 640, y), fill=255, width=3)
+    lines = np.asarray(page) > 127
+    found = page_lines(lines | digit)
+    away = lines & ~ndimage.binary_dilation(digit, iterations=3)
+    assert (found & away).sum() >= 0.95 * away.sum()
+    assert (found & digit).sum() <= 0.01 * digit.sum()
+
+
+def test_a_squarish_0_filling_the_picture_beside_a_speck_is_kept():
+    from imageprepare import keep_strokes
+    img = Image.new('L', (200, 200), 0)
+    draw = ImageDraw.Draw(img)
+    draw.rounded_rectangle((12, 0, 187, 199), radius=30, outline=255, width=4)
+    draw.rectangle((100, 100, 102, 102), fill=255)     # a speck
+    mask = np.asarray(img) > 127
+    kept = keep_strokes(mask)
+    assert kept[:, :50].sum() >= 0.9 * mask[:, :50].sum()
