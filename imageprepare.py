@@ -185,8 +185,8 @@ def separate(distance):
     if distance.max() < MIN_CONTRAST:
         raise ImageError('no digit found (the picture is blank or uniform)')
     t = max(otsu(distance / distance.max()) * distance.max(), MIN_CONTRAST / 2)
-    ink = distance > t
-    mask = keep_strokes(ink & ~page_lines(ink))
+    inked = distance > t
+    mask = keep_strokes(inked & ~page_lines(inked))
     if not mask.any():
         raise ImageError('no digit found (only specks or borders)')
     return t, mask
@@ -253,19 +253,19 @@ def page_lines(mask):
 
     A candidate is a thin horizontal or vertical line: ink no thicker than
     LINE_THICKNESS of the picture's short side across it, at least a tenth
-    of that side along it. It must be thin along 80% of its length, since a stroke that
-    crosses it (kept whole: the ink is thick across the line there) is
-    narrow, while a digit's own straight stroke, a 1 or a 7's bar, rarely
-    stays that thin. It must be thinner than the writing's strokes (at most
-    0.6 of the rest of the ink's stroke width), as printed lines are thinner
-    than a pen's: a digit drawn with a thin pen has thin straight strokes
-    too (a 1, the base of a 2), and they must not go; unless three such
-    lines or more run along the same axis (ruled or squared paper). And the rest of the
-    ink must hold a tenth as much ink as the line at least: a thin 1 beside
-    a speck of dust is the digit, not the dust. Whether it is the paper's,
-    see of_the_paper. Small
-    pictures (doodles, scans of one digit) have no such lines, and their
-    1-pixel strokes would all be candidates.
+    of that side along it. It must be thin along 80% of its length, since a
+    stroke that crosses it (kept whole: the ink is thick across the line
+    there) is narrow, while a digit's own straight stroke, a 1 or a 7's bar,
+    rarely stays that thin. It must be thinner than the writing's strokes
+    (at most 0.6 of the rest of the ink's stroke width), as printed lines
+    are thinner than a pen's: a digit drawn with a thin pen has thin
+    straight strokes too (a 1, the base of a 2), and they must not go;
+    unless three such lines or more run along the same axis (ruled or
+    squared paper). And the rest of the ink must hold a tenth as much ink as
+    the line at least: a thin 1 beside a speck of dust is the digit, not the
+    dust. Whether it is the paper's, see of_the_paper. Small pictures
+    (doodles, scans of one digit) have no such lines, and their 1-pixel
+    strokes would all be candidates.
     """
     h, w = mask.shape
     if min(h, w) <= 64 or (span(mask.any(axis=0)) < w / 2 and span(mask.any(axis=1)) < h / 2):
@@ -319,8 +319,9 @@ def of_the_paper(box, axis, writing, crossed, shape):
     lines; its height stands for the size of the handwriting) and where it
     is `crossed` (a mask in `box`).
 
-    The paper's lines are long: half the picture. And they run past the writing at both ends, as a digit's straight
-    strokes do not: they end where its other strokes are. But an open 4's
+    The paper's lines are long: half the picture. And they run past the
+    writing at both ends, as a digit's straight strokes do not: they end
+    where its other strokes are. But an open 4's
     stem may rise above the rest of the 4, so a line crossed away from its
     ends (by a 4's bar; by the digit a ruled line runs through) must run past
     by a third of the writing's height. One crossed at its ends only (a box's
