@@ -507,16 +507,16 @@ def digit_candidates(img, single=False):
 
 
 def cut_candidates(piece):
-    """(parts, ways, wide) for a piece of digit_candidates: the 28x28s of the
-    parts it could be cut into, the ways to cut it (tuples of indices into
-    parts, see segment.splits), and whether it is wider than a digit usually
-    is (segment.is_wide)."""
+    """(parts, ways, aspect) for a piece of digit_candidates: the 28x28s of
+    the parts it could be cut into, the ways to cut it (tuples of indices
+    into parts, see segment.splits), and its width over height (the wider,
+    the likelier it is several digits: see predict.choose)."""
     ink, mask = piece
     parts, ways = segment.splits(mask)
     try:
-        return [prepare_digit(ink, p) for p in parts], ways, bool(ways) and segment.is_wide(mask)
+        return [prepare_digit(ink, p) for p in parts], ways, segment.aspect(mask)
     except ImageError:   # a part too faint to prepare: then the piece stays whole
-        return [], [], False
+        return [], [], 0.0
 
 
 def prepare_digit(ink, mask):

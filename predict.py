@@ -178,9 +178,9 @@ def read_all(classifier, prepared, mapper=map, batch=256):
         for whole, _ in entries:
             whole = shown(whole)   # a stretched scan's stack: the median width
             if i in cuts:
-                parts, ways, wide = cuts[i]
+                parts, ways, aspect = cuts[i]
                 read = [(part, next(part_probs)) for part in parts]
-                digits += choose((whole, probs[i]), [[read[k] for k in way] for way in ways], wide)
+                digits += choose((whole, probs[i]), [[read[k] for k in way] for way in ways], aspect)
             else:
                 digits.append((whole, probs[i]))
             i += 1
@@ -210,17 +210,28 @@ def could_cut(probs):
     return probs.max() + MARGIN < 1
 
 
-def choose(whole, splits, wide=False):
+# The bar a cut's least sure part must pass, by the piece's width over
+# height: the wider the piece, the likelier it is several digits.
+BARS = ((0.9, 0.9), (1.2, 0.85), (float('inf'), 0.8))   # (below this aspect, bar)
+# Width over height that only 1% of MNIST's training digits of each class
+# exceed (ink above 0.3): a piece this wide read as that digit is probably
+# not that digit, but touching ones.
+WIDEST = (1.43, 0.95, 1.67, 1.25, 1.25, 1.67, 1.18, 1.25, 1.25, 1.05)
+
+
+def choose(whole, splits, aspect=0.0):
     """One digit (whole: (28x28, probabilities)), or the cut into touching
-    digits the model is surest of. A cut wins only if its least sure part is
-    read with confidence above a bar and MARGIN above the whole's, so an
-    ordinary digit is not cut by accident (4 of MNIST's 10,000 test digits
-    are). The bar is 0.9, or 0.85 for a piece wider than one digit usually
-    is (`wide`): such a piece is more likely two digits than one, so the cut
-    needs less evidence."""
-    bar = 0.85 if wide else 0.9
+    digits the model is surest of, for a piece `aspect` times as wide as
+    tall. A cut wins only if its least sure part is read with confidence
+    above a bar (BARS) and MARGIN above the whole's, so an ordinary digit is
+    not cut by accident, or just above the whole's when the whole is read as
+    a digit seldom that wide (WIDEST). A whole read at 0.9 or more is never
+    cut (could_cut)."""
+    bar = next(b for limit, b in BARS if aspect < limit)
+    margin = 0.0 if aspect > WIDEST[whole[1].argmax()] else MARGIN
     best = max(splits, key=lambda s: min(q.max() for _, q in s), default=None)
-    if best and min(q.max() for _, q in best) > max(bar, whole[1].max() + MARGIN):
+    if (best and could_cut(whole[1])
+            and min(q.max() for _, q in best) > max(bar, whole[1].max() + margin)):
         return best
     return [whole]
 

@@ -3,10 +3,11 @@
 Connected pieces of ink are grouped into digits: pieces that overlap
 horizontally belong to one digit (a 5's detached top stroke, a broken pencil
 line), specks far smaller than the digits are dropped. A piece wide enough to
-be several touching digits gets candidate cuts at the columns where its ink is
-thinnest; `splits` lists every way to cut it into plausible digit widths, and
-the caller keeps the way the model reads best, and only if it reads it far
-better than the piece as one digit.
+be several touching digits gets candidate cuts near the columns where its ink
+is thinnest, each following the path across the least ink; `splits` lists
+every way to cut it into plausible digit widths, and the caller keeps the way
+the model reads best, and only if it reads it far better than the piece as
+one digit.
 """
 import numpy as np
 from scipy import ndimage
@@ -90,21 +91,13 @@ def aspect(mask):
     return (xs.max() - xs.min() + 1) / (ys.max() - ys.min() + 1)
 
 
-WIDE = 1.2   # few digits are this much wider than tall: such a piece is likely two
-
-
-def is_wide(mask):
-    """Whether a piece is wide enough that it is more likely touching digits
-    than one digit, so that a cut needs less evidence (see predict.choose)."""
-    return aspect(mask) >= WIDE
-
-
 def possible_counts(mask):
     """How many touching digits a piece of ink might hold, judged by its
     shape: a digit is at least ~0.4 as wide as tall (a 1), so a piece k times
-    that wide may hold up to k. Empty for a piece narrower than 0.9 of its height."""
+    that wide may hold up to k. Empty for a piece narrower than 0.6 of its
+    height (a 1 touching a 0 or an 8 is about 0.7)."""
     ratio = aspect(mask)
-    if ratio < 0.9:
+    if ratio < 0.6:
         return []
     return list(range(2, int(min(6, max(2, ratio / 0.4))) + 1))
 
@@ -122,13 +115,45 @@ def even_cuts(mask, k):
     return cuts
 
 
-def mask_between(mask, a, b):
-    part = np.zeros_like(mask)
-    part[:, a:b] = mask[:, a:b]
-    return part
+def cut_paths(mask, columns, reach):
+    """For each column, a cut from the top of `mask` to its bottom that
+    crosses the least ink, within `reach` columns of it and moving at most
+    one column a row: touching digits lean and overlap, and a straight cut
+    would slice a neighbour's stroke. Returns [len(columns), rows], the
+    cut's column in each row (the ink left of it is one side)."""
+    h, w = mask.shape
+    offsets = np.arange(-reach, reach + 1)
+    cols = np.clip(np.asarray(columns)[:, None] + offsets, 0, w - 1)     # [n, band]
+    # Ink crossed, plus a little for straying, so the cut is straight in a gap.
+    cost = mask[:, cols].astype(float) + 0.01 * np.abs(offsets)       # [rows, n, band]
+    cost[:, (cols == 0) | (cols == w - 1)] = np.inf   # not along the piece's ends
+    total = cost[0]
+    came = np.zeros(cost.shape, np.int8)
+    inf = np.full((len(columns), 1), np.inf)
+    for y in range(1, h):
+        options = np.stack([np.hstack([inf, total[:, :-1]]), total,
+                            np.hstack([total[:, 1:], inf])])
+        best = options.argmin(axis=0)
+        came[y] = best - 1
+        total = cost[y] + np.take_along_axis(options, best[None], 0)[0]
+    at = total.argmin(axis=1)
+    paths = np.empty((len(columns), h), int)
+    rows = np.arange(len(columns))
+    for y in range(h - 1, -1, -1):
+        paths[:, y] = cols[rows, at]
+        at = at + came[y, rows, at]
+    return paths
+
+
+def mask_between(mask, left, right):
+    """The ink of `mask` from cut `left` (a column per row) up to cut `right`."""
+    x = np.arange(mask.shape[1])
+    return mask & (x >= left[:, None]) & (x < right[:, None])
 
 
 MAX_COLUMNS, MAX_WAYS = 16, 2000
+NARROWEST = 0.2   # the narrowest digit (a 1), in digit heights
+REACH = 0.15   # how far a cut may stray from its column, in digit heights
 
 
 def cut_columns(mask, counts):
@@ -137,7 +162,7 @@ def cut_columns(mask, counts):
     none closer to an end than a narrow digit is wide."""
     ys, xs = np.nonzero(mask)
     x0, x1 = xs.min(), xs.max() + 1
-    narrow = 0.2 * (ys.max() - ys.min() + 1)
+    narrow = NARROWEST * (ys.max() - ys.min() + 1)
     ink = ndimage.uniform_filter1d(mask[:, x0:x1].sum(axis=0).astype(float), 3)
     minima = [x0 + c for c in range(len(ink)) if ink[c] <= ink[max(0, c - 2):c + 3].min()]
     columns = []
@@ -153,8 +178,8 @@ def cut_columns(mask, counts):
 def splits(mask):
     """Ways to cut a piece of ink into 2 or more touching digits.
 
-    Returns (parts, ways): the part masks between cut columns, and each way as
-    a tuple of indices into parts, left to right. Every part is between 0.2
+    Returns (parts, ways): the part masks between cuts (see cut_paths), and
+    each way as a tuple of indices into parts, left to right. Every part is between 0.2
     and 1.3 times as wide as the piece is tall, a digit's range of widths.
     Both are empty for a piece too narrow to be two digits.
     """
@@ -165,19 +190,22 @@ def splits(mask):
     x0, x1 = xs.min(), xs.max() + 1
     height = ys.max() - ys.min() + 1
     nodes = [x0] + cut_columns(mask, counts) + [x1]
+    paths = dict(zip(nodes, [np.full(len(mask), x0)]
+                     + list(cut_paths(mask, nodes[1:-1], max(2, int(REACH * height))))
+                     + [np.full(len(mask), x1)]))
     parts, index, ways = [], {}, []
 
     def part(a, b):
         if (a, b) not in index:
             index[a, b] = len(parts)
-            parts.append(mask_between(mask, a, b))
+            parts.append(mask_between(mask, paths[a], paths[b]))
         return index[a, b]
 
     def extend(way, start):
         for b in nodes:
             if len(ways) >= MAX_WAYS:
                 return
-            if not 0.2 * height <= b - start <= 1.3 * height:
+            if not NARROWEST * height <= b - start <= 1.3 * height:
                 continue
             p = part(start, b)
             if not parts[p].any():

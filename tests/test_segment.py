@@ -25,7 +25,7 @@ def edges(parts, way):
 
 
 def test_narrow_piece_has_no_splits():
-    mask, _ = blob([30])                  # 30 wide, 40 tall
+    mask, _ = blob([22])                  # 22 wide, 40 tall: narrower than a 1 beside a 0
     assert segment.splits(mask) == ([], [])
 
 
@@ -92,22 +92,57 @@ def test_pieces_side_by_side_stay_two_digits():
     assert len(segment.group_digits(mask)) == 2
 
 
-def test_a_wide_piece_is_cut_on_less_evidence():
+def read(digit, confidence):
+    """A 28x28 and its probabilities, `digit` read with `confidence`."""
+    p = np.full(10, (1 - confidence) / 9, np.float32)
+    p[digit] = confidence
+    return (np.zeros((28, 28), np.float32), p)
+
+
+def test_the_wider_a_piece_the_less_evidence_a_cut_needs():
     from predict import choose
-
-    def read(digit, confidence):
-        p = np.full(10, (1 - confidence) / 9, np.float32)
-        p[digit] = confidence
-        return (np.zeros((28, 28), np.float32), p)
-
     whole = read(8, 0.6)
     cut = [read(1, 0.87), read(3, 0.95)]
-    assert choose(whole, [cut], wide=False) == [whole]      # 0.87 is below the usual 0.9
-    assert choose(whole, [cut], wide=True) == cut
+    assert choose(whole, [cut], aspect=0.8) == [whole]       # 0.87 is below 0.9
+    assert choose(whole, [cut], aspect=1.0) == cut           # but above 0.85
+    weaker = [read(1, 0.82), read(3, 0.95)]
+    assert choose(whole, [weaker], aspect=1.0) == [whole]
+    assert choose(whole, [weaker], aspect=1.3) == weaker     # above 0.8
     sure = read(8, 0.8)
-    assert choose(sure, [cut], wide=True) == [sure]          # not 0.1 above the whole
-    mask = np.zeros((50, 130), bool)
-    mask[10:40, 10:48] = True                                 # 38 wide, 30 tall
-    assert segment.is_wide(mask)
-    mask[10:40, 40:48] = False                                # 30 wide
-    assert not segment.is_wide(mask)
+    assert choose(sure, [cut], aspect=1.0) == [sure]          # not 0.1 above the whole
+
+
+def test_a_whole_read_as_a_digit_seldom_that_wide_needs_no_margin():
+    """Over 1.05 as wide as tall, a 9 is rare (1% of MNIST's are), a 0 is not:
+    a piece that wide read as 9 is likely two digits."""
+    from predict import choose
+    cut = [read(1, 0.87), read(3, 0.95)]
+    zero, nine, sure_nine = read(0, 0.8), read(9, 0.8), read(9, 0.92)
+    assert choose(zero, [cut], aspect=1.1) == [zero]        # 0.87 is not 0.1 above 0.8
+    assert choose(nine, [cut], aspect=1.1) == cut
+    assert choose(sure_nine, [cut], aspect=1.5) == [sure_nine]   # read surely: never cut
+
+
+def test_a_piece_as_narrow_as_a_1_beside_a_0_may_be_cut():
+    mask = np.zeros((60, 80), bool)
+    stroke(mask, 10, 14, 5, 55)                  # a 1, joined by a short stroke ...
+    stroke(mask, 14, 20, 28, 32)
+    for x0, x1, y0, y1 in ((20, 50, 5, 9), (20, 50, 51, 55), (20, 24, 5, 55), (46, 50, 5, 55)):
+        stroke(mask, x0, x1, y0, y1)             # ... to a 0 (a box)
+    assert segment.possible_counts(mask) == [2]  # 40 wide, 50 tall: 0.8
+    mask[:, 36:] = False
+    assert segment.possible_counts(mask) == []   # 26 wide: 0.52, one digit
+
+
+def test_a_cut_follows_the_gap_between_leaning_digits():
+    """Two strokes leaning the same way overlap sideways: every straight
+    cut between them slices one, the cut's path goes round."""
+    mask = np.zeros((60, 60), bool)
+    for row in range(60):
+        x = row // 3
+        mask[row, 5 + x:10 + x] = True           # from columns 5-9 down to 24-28
+        mask[row, 27 + x:32 + x] = True          # from 27-31 down to 46-50
+    assert all(mask[:, c].any() for c in range(5, 51))   # no straight cut misses them
+    path = segment.cut_paths(mask, [28], reach=12)[0]
+    left = segment.mask_between(mask, np.full(60, 0), path)
+    assert (left == (mask & (np.arange(60) < 27 + np.arange(60)[:, None] // 3))).all()
