@@ -374,7 +374,7 @@ def test_reading_in_batches_as_pictures_arrive_gives_each_digit_its_own_reading(
         return img
 
     def cut_candidates(piece):      # the piece holds the two digits it was written from
-        return [image(d, 0.99) for d in piece], [(0, 1)], 2.0   # twice as wide as tall
+        return [image(d, 0.99) for d in piece[0]], [(0, 1)], 2.0
     monkeypatch.setattr(imageprepare, 'cut_candidates', cut_candidates)
 
     rng = np.random.default_rng(0)
@@ -389,7 +389,7 @@ def test_reading_in_batches_as_pictures_arrive_gives_each_digit_its_own_reading(
             r = rng.random()
             if r < 0.4:      # two touching digits, read unsurely as a whole
                 pair = tuple(int(x) for x in rng.integers(0, 10, 2))
-                entries.append((image(d, 0.5), pair))
+                entries.append((image(d, 0.5), (pair, np.ones((30, 60), bool))))   # twice as wide as tall
                 digits += pair
             elif r < 0.6:    # a stretched scan: three widths, two read as d
                 other = (d + 1) % 10
@@ -407,10 +407,12 @@ def test_reading_in_batches_as_pictures_arrive_gives_each_digit_its_own_reading(
         assert all(img.shape == (28, 28) for r in results if not isinstance(r, str) for img, _ in r)
 
 
-def test_a_wide_piece_is_cut_only_when_its_whole_is_read_unsurely(monkeypatch):
+@pytest.mark.parametrize('width, most_sure', [(20, 0.8), (30, 0.85), (60, 0.9)])
+def test_a_piece_is_cut_only_when_its_whole_is_read_unsurely(monkeypatch, width, most_sure):
     """Preparing the parts a piece could be cut into costs more than the
     digit itself, so it is done only when a cut could win: when the whole is
-    read with less than 0.9 (a cut must be read 0.1 more surely)."""
+    read with less than 0.8, 0.85 or 0.9, by how wide the piece is (30 tall
+    here: narrower than 0.9 of that, up to 1.2, wider)."""
     import numpy as np
     import imageprepare
     import predict
@@ -428,13 +430,14 @@ def test_a_wide_piece_is_cut_only_when_its_whole_is_read_unsurely(monkeypatch):
 
     def cut_candidates(piece):
         cut.append(piece)
-        return [np.full((28, 28), 0.99, np.float32)] * 2, [(0, 1)], 2.0
+        return [np.full((28, 28), 0.99, np.float32)] * 2, [(0, 1)], width / 30
     monkeypatch.setattr(imageprepare, 'cut_candidates', cut_candidates)
+    piece = (np.ones((30, width), np.float32), np.ones((30, width), bool))
 
     def entries(sureness):
-        return [[(np.full((28, 28), sureness, np.float32), 'a piece')]]
-    assert len(predict.read_all(Fake(), entries(0.92))[0]) == 1 and cut == []
-    assert len(predict.read_all(Fake(), entries(0.88))[0]) == 2 and cut == ['a piece']
+        return [[(np.full((28, 28), sureness, np.float32), piece)]]
+    assert len(predict.read_all(Fake(), entries(most_sure + 0.01))[0]) == 1 and cut == []
+    assert len(predict.read_all(Fake(), entries(most_sure - 0.01))[0]) == 2 and cut == [piece]
 
 
 # ------------------------------------------------------------------ Ctrl-C

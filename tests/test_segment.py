@@ -110,6 +110,9 @@ def test_the_wider_a_piece_the_less_evidence_a_cut_needs():
     assert choose(whole, [weaker], aspect=1.3) == weaker     # above 0.8
     sure = read(8, 0.8)
     assert choose(sure, [cut], aspect=1.0) == [sure]          # not 0.1 above the whole
+    rare = read(9, 0.86)                                      # a 9 this wide is rare: no margin
+    assert choose(rare, [cut], aspect=1.1) == [rare]          # but read too surely to cut
+    assert choose(rare, [cut], aspect=1.3) == cut             # unless wider still
 
 
 def test_a_whole_read_as_a_digit_seldom_that_wide_needs_no_margin():
