@@ -25,13 +25,16 @@ def pieces(mask):
 def group_digits(mask):
     """Masks of the digits in `mask`, ordered left to right.
 
-    Pieces that overlap horizontally are one digit, and so are pieces stacked
-    one above the other. A short piece (under 0.6 of the tallest: a stray
+    Specks far from all other ink are dropped first (see stray). Pieces that
+    overlap horizontally are one digit, and so are pieces stacked one above
+    the other. A short piece (under 0.6 of the tallest: a stray
     stroke, the loop of a broken 6) close to a digit joins it; far from any,
     it is a dot or speck and is dropped if very short.
     """
-    groups = []
-    for x0, x1, y0, y1, m in sorted(pieces(mask), key=lambda p: p[0]):
+    groups, found = [], pieces(mask)
+    tallest = max(p[3] - p[2] for p in found)
+    for x0, x1, y0, y1, m in sorted((p for p in found if not stray(p, found, tallest)),
+                                    key=lambda p: p[0]):
         for g in groups:
             overlap = min(x1, g[1]) - max(x0, g[0])
             if overlap > 0.5 * min(x1 - x0, g[1] - g[0]):
@@ -72,6 +75,23 @@ def merge_stacked(groups):
                     break
             if merged:
                 break
+
+
+def stray(piece, found, tallest):
+    """Whether a piece is a speck far from all others: under 0.3 of the
+    tallest piece's height tall and under its height wide, and further from
+    every other piece than half that height, across or down (dust; a
+    shadow's corner at the picture's edge). Joined to the digit above it, a
+    speck below the row makes a piece so tall that the row's digits all
+    count as short pieces, and are merged into one."""
+    small = piece[3] - piece[2] < 0.3 * tallest and piece[1] - piece[0] < tallest
+    return small and all(max(gap(piece, p), vertical_gap(piece, p)) > 0.5 * tallest
+                         for p in found if p is not piece)
+
+
+def vertical_gap(a, b):
+    """Vertical distance between two boxes (0 when they overlap)."""
+    return max(0, max(a[2], b[2]) - min(a[3], b[3]))
 
 
 def gap(a, b):

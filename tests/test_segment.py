@@ -85,6 +85,31 @@ def test_pieces_stacked_one_above_the_other_are_one_digit():
     assert len(segment.group_digits(mask)) == 1
 
 
+def test_a_speck_far_below_the_row_is_not_part_of_a_digit():
+    """A photo's shadow edge left a speck at the bottom of the picture,
+    under the first digit of 1447: joined to the 1, it made a piece twice
+    as tall as the digits, which all then counted as short pieces and
+    were merged into one."""
+    mask = np.zeros((200, 200), bool)
+    for x in (20, 60, 100, 140):
+        stroke(mask, x, x + 5, 40, 100)          # four digits in a row, 60 tall
+    stroke(mask, 18, 30, 185, 195)               # a speck 85 below the first
+    groups = segment.group_digits(mask)
+    assert len(groups) == 4
+    assert not groups[0][150:].any()
+
+
+def test_a_digit_broken_across_its_middle_stays_one():
+    """Far apart for their own heights, but not for the row's digits."""
+    mask = np.zeros((200, 200), bool)
+    stroke(mask, 20, 70, 40, 52)                 # a 5's top bar, 12 tall ...
+    stroke(mask, 30, 70, 76, 100)                # ... 24 above the rest of it
+    stroke(mask, 100, 105, 40, 100)              # and a 1 beside it, 60 tall
+    groups = segment.group_digits(mask)
+    assert len(groups) == 2
+    assert groups[0][40:52].any() and groups[0][76:100].any()
+
+
 def test_pieces_side_by_side_stay_two_digits():
     mask = np.zeros((60, 80), bool)
     stroke(mask, 20, 24, 5, 55)                # 1 1, written close together
