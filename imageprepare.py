@@ -256,7 +256,8 @@ def page_lines(mask):
     of that side along it. It must be thin along 80% of its length, since a
     stroke that crosses it (kept whole: the ink is thick across the line
     there) is narrow, while a digit's own straight stroke, a 1 or a 7's bar,
-    rarely stays that thin. It must be thinner than the writing's strokes
+    rarely stays that thin; counted beyond the writing if it runs past it,
+    as a stroke written along the line makes it thick there (thin_along). It must be thinner than the writing's strokes
     (at most 0.6 of the rest of the ink's stroke width), as printed lines
     are thinner than a pen's: a digit drawn with a thin pen has thin
     straight strokes too (a 1, the base of a 2), and they must not go;
@@ -293,11 +294,25 @@ def page_lines(mask):
     paper = np.zeros_like(mask)     # the paper's lines, with where they are crossed
     for _ in range(2):              # the second time, a margin crossed by ruled lines is uncrossed
         for axis, box, piece, line in pieces:
-            thin_along = line.any(axis=1 - axis).sum() / piece.any(axis=1 - axis).sum()
             crossed = piece & ~line & ~paper[box]     # by strokes, or lines not the paper's
-            if thin_along >= 0.8 and of_the_paper(box, axis, writing, crossed, mask.shape):
+            if (thin_along(piece, line, axis, box, writing) >= 0.8
+                    and of_the_paper(box, axis, writing, crossed, mask.shape)):
                 paper[box] |= piece
     return paper & (candidates[0] | candidates[1])
+
+
+def thin_along(piece, line, axis, box, writing):
+    """The share of a line's length (`piece`, in `box`) where it is thin
+    (`line`), counted beyond the writing (its box) when it runs a quarter of
+    its length past it: where a stroke lies along a line (a 1 written on a
+    squared paper's line), the line is as thick as the stroke there."""
+    along, thin = piece.any(axis=1 - axis), line.any(axis=1 - axis)
+    beyond = along.copy()
+    beyond[max(0, writing[axis].start - box[axis].start):
+           max(0, writing[axis].stop - box[axis].start)] = False
+    if beyond.sum() >= along.sum() / 4:
+        along = beyond
+    return (thin & along).sum() / along.sum()
 
 
 def whole_lines(long, axis):
