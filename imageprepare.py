@@ -522,16 +522,15 @@ def digit_candidates(img, single=False):
 
 
 def cut_candidates(piece):
-    """(parts, ways, aspect) for a piece of digit_candidates: the 28x28s of
-    the parts it could be cut into, the ways to cut it (tuples of indices
-    into parts, see segment.splits), and its width over height (the wider,
-    the likelier it is several digits: see predict.choose)."""
+    """(parts, ways) for a piece of digit_candidates: the 28x28s of the
+    parts it could be cut into and the ways to cut it (tuples of indices
+    into parts, see segment.splits)."""
     ink, mask = piece
     parts, ways = segment.splits(mask)
     try:
-        return [prepare_digit(ink, p) for p in parts], ways, segment.aspect(mask)
+        return [prepare_digit(ink, p) for p in parts], ways
     except ImageError:   # a part too faint to prepare: then the piece stays whole
-        return [], [], 0.0
+        return [], []
 
 
 def prepare_digit(ink, mask):

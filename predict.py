@@ -166,8 +166,8 @@ def read_all(classifier, prepared, mapper=map, batch=256):
                 read_new_wholes()
     read_new_wholes()
 
-    unsure = [i for i, (_, piece) in enumerate(wholes)
-              if piece is not None and could_cut(probs[i], aspect(piece[1]))]
+    ratios = {i: aspect(piece[1]) for i, (_, piece) in enumerate(wholes) if piece is not None}
+    unsure = [i for i, ratio in ratios.items() if could_cut(probs[i], ratio)]
     cuts = dict(zip(unsure, mapper(cut_candidates, [wholes[i][1] for i in unsure])))
     part_probs = iter(classifier.probabilities(np.array(
         [part for i in unsure for part in cuts[i][0]])))    # in the order they are used below
@@ -180,9 +180,9 @@ def read_all(classifier, prepared, mapper=map, batch=256):
         for whole, _ in entries:
             whole = shown(whole)   # a stretched scan's stack: the median width
             if i in cuts:
-                parts, ways, ratio = cuts[i]
+                parts, ways = cuts[i]
                 read = [(part, next(part_probs)) for part in parts]
-                digits += choose((whole, probs[i]), [[read[k] for k in way] for way in ways], ratio)
+                digits += choose((whole, probs[i]), [[read[k] for k in way] for way in ways], ratios[i])
             else:
                 digits.append((whole, probs[i]))
             i += 1
@@ -209,9 +209,9 @@ MARGIN = 0.1   # how much surer than the whole a cut must be read
 # (Of 423 touching pairs of MNIST and of our drawings cut right in trials,
 # none had a whole read above 0.76, 0.83 and 0.89 in these three bands.)
 CUT_RULES = ((0.9, 0.9, 0.8), (1.2, 0.85, 0.85), (float('inf'), 0.8, 0.9))
-# Width over height that only 1% of MNIST's training digits of each class
-# exceed (ink above 0.3): a piece this wide read as that digit is probably
-# not that digit, but touching ones.
+# Width over height of MNIST's training digits of each class at the 99th
+# percentile (ink above 0.3; quantised, so 0.3-1.5% are wider): a piece
+# wider read as that digit is probably not that digit, but touching ones.
 WIDEST = (1.43, 0.95, 1.67, 1.25, 1.25, 1.67, 1.18, 1.25, 1.25, 1.05)
 
 

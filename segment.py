@@ -6,8 +6,8 @@ line), specks far smaller than the digits are dropped. A piece wide enough to
 be several touching digits gets candidate cuts near the columns where its ink
 is thinnest, each following the path across the least ink; `splits` lists
 every way to cut it into plausible digit widths, and the caller keeps the way
-the model reads best, and only if it reads it far better than the piece as
-one digit.
+the model reads best, and only if it reads it better than the piece as one
+digit (see predict.choose).
 """
 import numpy as np
 from scipy import ndimage
@@ -143,7 +143,7 @@ def cut_paths(mask, columns, reach):
     cut's column in each row (the ink left of it is one side)."""
     h, w = mask.shape
     offsets = np.arange(-reach, reach + 1)
-    cols = np.clip(np.asarray(columns)[:, None] + offsets, 0, w - 1)     # [n, band]
+    cols = np.clip(np.asarray(columns, int)[:, None] + offsets, 0, w - 1)     # [n, band]
     # Ink crossed, plus a little for straying, so the cut is straight in a gap.
     cost = mask[:, cols].astype(float) + 0.01 * np.abs(offsets)       # [rows, n, band]
     cost[:, (cols == 0) | (cols == w - 1)] = np.inf   # not along the piece's ends
@@ -155,7 +155,7 @@ def cut_paths(mask, columns, reach):
                             np.hstack([total[:, 1:], inf])])
         best = options.argmin(axis=0)
         came[y] = best - 1
-        total = cost[y] + np.take_along_axis(options, best[None], 0)[0]
+        total = cost[y] + options.min(axis=0)
     at = total.argmin(axis=1)
     paths = np.empty((len(columns), h), int)
     rows = np.arange(len(columns))
@@ -199,8 +199,9 @@ def splits(mask):
     """Ways to cut a piece of ink into 2 or more touching digits.
 
     Returns (parts, ways): the part masks between cuts (see cut_paths), and
-    each way as a tuple of indices into parts, left to right. Every part is between 0.2
-    and 1.3 times as wide as the piece is tall, a digit's range of widths.
+    each way as a tuple of indices into parts, left to right. The cuts start
+    0.2 to 1.3 times the piece's height apart, a digit's range of widths
+    (a part may be a little wider or narrower where its cuts stray).
     Both are empty for a piece too narrow to be two digits.
     """
     counts = possible_counts(mask)
@@ -209,7 +210,7 @@ def splits(mask):
     ys, xs = np.nonzero(mask)
     x0, x1 = xs.min(), xs.max() + 1
     height = ys.max() - ys.min() + 1
-    nodes = [x0] + cut_columns(mask, counts) + [x1]
+    nodes = [x0] + [c for c in cut_columns(mask, counts) if x0 < c < x1] + [x1]
     paths = dict(zip(nodes, [np.full(len(mask), x0)]
                      + list(cut_paths(mask, nodes[1:-1], max(2, int(REACH * height))))
                      + [np.full(len(mask), x1)]))

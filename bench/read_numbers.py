@@ -7,8 +7,9 @@ Prints, per kind of picture, the 20 numbers of 2-6 digits that
 tests/test_cli.py::test_numbers uses, plus 40 two-digit touching pairs, the
 hardest case for splitting, and (with MNIST at hand) 600 pairs of MNIST's
 test digits pushed together until their strokes meet: real handwriting,
-not our drawings. How many single MNIST digits get cut by mistake is
-bench/handwriting.py's figure for MNIST as PNGs.
+not our drawings, and 30 numbers of 2-4 MNIST test digits, apart, in each
+of five photo conditions of bench/photo_conditions.py. What cutting costs
+single digits shows in bench/handwriting.py's accuracy on MNIST as PNGs.
 """
 import argparse
 import os
@@ -22,8 +23,10 @@ from scipy import ndimage
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, 'tests'))
+sys.path.insert(0, os.path.join(ROOT, 'bench'))
 
 import mnist_data  # noqa: E402
+import photo_conditions as photo  # noqa: E402
 import synth  # noqa: E402
 from predict import Classifier, describe, prepare, read_all  # noqa: E402
 
@@ -61,9 +64,8 @@ def touching(a, b, dy, closer):
     return Image.fromarray(255 - page[:, :np.flatnonzero(page.max(axis=0)).max() + 30])
 
 
-def mnist_pairs(data_dir, folder, count=600, seed=2):
+def mnist_pairs(images, labels, folder, count=600, seed=2):
     """(paths, truths) of `count` touching pairs of MNIST test digits 5000-9999."""
-    images, labels = mnist_data.load(data_dir)['test']
     images = np.round(images.reshape(-1, 28, 28) * 255).astype(np.uint8)
     rng = np.random.default_rng(seed)
     paths, truths = [], []
@@ -73,6 +75,58 @@ def mnist_pairs(data_dir, folder, count=600, seed=2):
         paths.append(os.path.join(folder, f'{n:03d}_{truths[-1]}.png'))
         touching(images[i], images[j], int(rng.integers(-8, 9)), int(rng.integers(0, 7))).save(paths[-1])
     return paths, truths
+
+
+def paper(name, h, w, rng):
+    """A page h x w (0..1 RGB) of one of the photo conditions."""
+    if name == 'lined':          # ruled notebook with a margin line
+        img, step = photo.page(h, w, (0.98, 0.98, 0.96)), rng.integers(35, 60)
+        for k in (0, 1):
+            img[step // 2 + k::step] = (0.6, 0.7, 0.9)
+        img[:, 60:62] = (0.9, 0.5, 0.5)
+    elif name == 'grid':         # squared paper
+        img, step = photo.page(h, w, (0.97, 0.97, 0.95)), rng.integers(20, 40)
+        for k in (0, 1):
+            img[k::step] = img[:, k::step] = (0.65, 0.75, 0.9)
+    elif name == 'shadow':       # a hard-edged shadow across the page
+        yy, xx = np.mgrid[0:h, 0:w]
+        dark = ndimage.gaussian_filter(((xx - w / 2) * rng.uniform(-1, 1) + yy - h / 2 > 0) * 1.0, 8)
+        img = photo.page(h, w, 0.92) * (1 - 0.55 * dark[..., None])
+    elif name == 'pencil':       # faint thin strokes on a gradient
+        img = np.repeat((0.7 + 0.2 * np.mgrid[0:h, 0:w][1] / w)[..., None], 3, axis=2)
+    else:
+        img = photo.page(h, w, 1)
+    return img
+
+
+def photographed_number(name, images, labels, rng, size=120):
+    """(picture, truth): 2-4 MNIST test digits from 300 on, apart, about
+    `size` px tall, in condition `name`; a JPEG's worth of noise."""
+    picks = rng.integers(300, len(images), rng.integers(2, 5))
+    thin = name in ('lined', 'pencil')      # a ballpoint or a pencil
+    h, w = 420, 200 + len(picks) * int(size * 1.1)
+    img, x = paper(name, h, w, rng), 100 + int(size * 0.55)
+    for i in picks:
+        alpha = photo.pen_line(images[i], size) if thin else photo.ink(images[i], size)
+        colour = 0.3 if name == 'pencil' else (0.1, 0.1, 0.3)
+        img = photo.put(img, alpha * (0.5 if name == 'pencil' else 1), colour,
+                        h // 2 + rng.integers(-10, 10), x)
+        x += int(size * 1.1)
+    img = np.clip((img + rng.normal(0, 0.02, img.shape)) * 255, 0, 255).astype(np.uint8)
+    return Image.fromarray(img), ''.join(str(labels[i]) for i in picks)
+
+
+def read_photographed(classifier, images, labels, name, folder, count=30):
+    """How many of `count` photographed numbers in condition `name` read exactly."""
+    rng = np.random.default_rng(5)
+    paths, truths = [], []
+    for k in range(count):
+        img, truth = photographed_number(name, images, labels, rng)
+        paths.append(os.path.join(folder, f'{name}_{k:02d}_{truth}.jpg'))
+        img.save(paths[-1], quality=85)
+        truths.append(truth)
+    results = read_all(classifier, prepare(paths, single=False))
+    return sum(isinstance(r, list) and describe(r) == t for r, t in zip(results, truths))
 
 
 def main():
@@ -94,13 +148,17 @@ def main():
             right = read_exactly(classifier, truths, folder, **kind)
             print(f'{name:15s} {right:3d}/{len(truths)}')
         try:
-            paths, truths = mnist_pairs(args.data_dir, tmp)
+            images, labels = mnist_data.load(args.data_dir)['test']
         except mnist_data.DataError as e:
-            print(f'MNIST pairs: skipped ({e})')
+            print(f'MNIST pairs and photographed numbers: skipped ({e})')
             return
+        paths, truths = mnist_pairs(images, labels, tmp)
         results = read_all(classifier, prepare(paths, single=False))
         right = sum(isinstance(r, list) and describe(r) == t for r, t in zip(results, truths))
         print(f'{"MNIST pairs":15s} {right:3d}/{len(truths)}')
+        for name in ('clean', 'shadow', 'lined', 'grid', 'pencil'):
+            right = read_photographed(classifier, images.reshape(-1, 28, 28), labels, name, tmp)
+            print(f'{"photo, " + name:15s} {right:3d}/30')
 
 
 if __name__ == '__main__':

@@ -374,7 +374,7 @@ def test_reading_in_batches_as_pictures_arrive_gives_each_digit_its_own_reading(
         return img
 
     def cut_candidates(piece):      # the piece holds the two digits it was written from
-        return [image(d, 0.99) for d in piece[0]], [(0, 1)], 2.0
+        return [image(d, 0.99) for d in piece[0]], [(0, 1)]
     monkeypatch.setattr(imageprepare, 'cut_candidates', cut_candidates)
 
     rng = np.random.default_rng(0)
@@ -430,7 +430,7 @@ def test_a_piece_is_cut_only_when_its_whole_is_read_unsurely(monkeypatch, width,
 
     def cut_candidates(piece):
         cut.append(piece)
-        return [np.full((28, 28), 0.99, np.float32)] * 2, [(0, 1)], width / 30
+        return [np.full((28, 28), 0.99, np.float32)] * 2, [(0, 1)]
     monkeypatch.setattr(imageprepare, 'cut_candidates', cut_candidates)
     piece = (np.ones((30, width), np.float32), np.ones((30, width), bool))
 

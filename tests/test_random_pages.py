@@ -61,7 +61,7 @@ def broken_contract(img):
                     return f'a whole of shape {whole.shape} or not finite (single={single})'
                 if piece is None:
                     continue
-                parts, ways, _ = imageprepare.cut_candidates(piece)
+                parts, ways = imageprepare.cut_candidates(piece)
                 if any(p.shape != (28, 28) or not np.isfinite(p).all() for p in parts):
                     return 'a cut part that is not a finite 28x28'
                 if any(not 0 <= i < len(parts) for way in ways for i in way):

@@ -174,3 +174,15 @@ def test_a_cut_follows_the_gap_between_leaning_digits():
     path = segment.cut_paths(mask, [28], reach=12)[0]
     left = segment.mask_between(mask, np.full(60, 0), path)
     assert (left == (mask & (np.arange(60) < 27 + np.arange(60)[:, None] // 3))).all()
+
+
+def test_splits_cuts_leaning_touching_digits_round_their_strokes():
+    first, second = np.zeros((60, 60), bool), np.zeros((60, 60), bool)
+    for row in range(60):
+        first[row, 5 + row // 3:10 + row // 3] = True
+        second[row, 27 + row // 3:32 + row // 3] = True
+    mask = first | second
+    mask[28:31, 19:36] = True                    # joined by a short stroke
+    parts, ways = segment.splits(mask)
+    assert any(len(w) == 2 and parts[w[0]][first].all() and not parts[w[0]][second].any()
+               for w in ways)
