@@ -257,9 +257,9 @@ def page_lines(mask):
     stroke that crosses it (kept whole: the ink is thick across the line
     there) is narrow, while a digit's own straight stroke, a 1 or a 7's bar,
     rarely stays that thin; counted beyond the writing if it runs past it,
-    as a stroke written along the line makes it thick there (thin_along). It must be thinner than the writing's strokes
-    (at most 0.6 of the rest of the ink's stroke width), as printed lines
-    are thinner than a pen's: a digit drawn with a thin pen has thin
+    as a stroke written along the line makes it thick there (thin_along).
+    It must be thinner than the writing's strokes (at most 0.6 of the rest
+    of the ink's stroke width), as printed lines are thinner than a pen's: a digit drawn with a thin pen has thin
     straight strokes too (a 1, the base of a 2), and they must not go;
     unless three such lines or more run along the same axis (ruled or
     squared paper). And the rest of the ink must hold a tenth as much ink as
