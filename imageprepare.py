@@ -259,10 +259,10 @@ def page_lines(mask):
     rarely stays that thin; counted beyond the writing if it runs past it,
     as a stroke written along the line makes it thick there (thin_along).
     It must be thinner than the writing's strokes (at most 0.6 of the rest
-    of the ink's stroke width), as printed lines are thinner than a pen's: a digit drawn with a thin pen has thin
-    straight strokes too (a 1, the base of a 2), and they must not go;
-    unless three such lines or more run along the same axis (ruled or
-    squared paper). And the rest of the ink must hold a tenth as much ink as
+    of the ink's stroke width), as printed lines are thinner than a pen's:
+    a digit drawn with a thin pen has thin straight strokes too (a 1, the
+    base of a 2), and they must not go; unless three such lines or more run
+    along the same axis (ruled or squared paper). And the rest of the ink must hold a tenth as much ink as
     the line at least: a thin 1 beside a speck of dust is the digit, not the
     dust. Whether it is the paper's, see of_the_paper. Small pictures
     (doodles, scans of one digit) have no such lines, and their 1-pixel
@@ -500,7 +500,8 @@ def digit_candidates(img, single=False):
 
     Each entry is (whole, piece): the 28x28 of one digit and, when its ink
     is wide enough to be touching digits, that ink and its mask cropped to it
-    (else None), for `cut_candidates` to cut only if the model is unsure of
+    and its width over height (else None), for `cut_candidates` to cut only
+    if the model is unsure of
     the whole: most wide pieces are one digit read surely, and preparing the
     pieces they could be cut into would cost more than the digit itself.
     With `single`, all ink is one digit; so it is in a stretched scan, whose
@@ -515,8 +516,9 @@ def digit_candidates(img, single=False):
     for m in segment.group_digits(mask):
         box = around(m)   # all that crop() looks at: the same digit, found faster
         digit_ink, digit_mask = ink[box], m[box]
-        piece = ((digit_ink.copy(), digit_mask.copy())
-                 if segment.possible_counts(digit_mask) else None)
+        ratio = segment.aspect(digit_mask)
+        piece = ((digit_ink.copy(), digit_mask.copy(), ratio)
+                 if ratio >= segment.MIN_ASPECT else None)
         entries.append((prepare_digit(digit_ink, digit_mask), piece))
     return entries
 
@@ -525,7 +527,7 @@ def cut_candidates(piece):
     """(parts, ways) for a piece of digit_candidates: the 28x28s of the
     parts it could be cut into and the ways to cut it (tuples of indices
     into parts, see segment.splits)."""
-    ink, mask = piece
+    ink, mask, _ = piece
     parts, ways = segment.splits(mask)
     try:
         return [prepare_digit(ink, p) for p in parts], ways

@@ -152,7 +152,6 @@ def read_all(classifier, prepared, mapper=map, batch=256):
     be cut into are prepared (imageprepare.cut_candidates, run by `mapper`:
     the workers' map when there are workers) and read."""
     from imageprepare import cut_candidates, shown
-    from segment import aspect
     pictures, wholes, probs = [], [], []
 
     def read_new_wholes():
@@ -166,7 +165,7 @@ def read_all(classifier, prepared, mapper=map, batch=256):
                 read_new_wholes()
     read_new_wholes()
 
-    ratios = {i: aspect(piece[1]) for i, (_, piece) in enumerate(wholes) if piece is not None}
+    ratios = {i: piece[2] for i, (_, piece) in enumerate(wholes) if piece is not None}
     unsure = [i for i, ratio in ratios.items() if could_cut(probs[i], ratio)]
     cuts = dict(zip(unsure, mapper(cut_candidates, [wholes[i][1] for i in unsure])))
     part_probs = iter(classifier.probabilities(np.array(

@@ -111,13 +111,16 @@ def aspect(mask):
     return (xs.max() - xs.min() + 1) / (ys.max() - ys.min() + 1)
 
 
+MIN_ASPECT = 0.6   # width over height below which a piece is one digit
+
+
 def possible_counts(mask):
     """How many touching digits a piece of ink might hold, judged by its
     shape: a digit is at least ~0.4 as wide as tall (a 1), so a piece k times
     that wide may hold up to k. Empty for a piece narrower than 0.6 of its
     height (a 1 touching a 0 or an 8 is about 0.7)."""
     ratio = aspect(mask)
-    if ratio < 0.6:
+    if ratio < MIN_ASPECT:
         return []
     return list(range(2, int(min(6, max(2, ratio / 0.4))) + 1))
 

@@ -389,7 +389,7 @@ def test_reading_in_batches_as_pictures_arrive_gives_each_digit_its_own_reading(
             r = rng.random()
             if r < 0.4:      # two touching digits, read unsurely as a whole
                 pair = tuple(int(x) for x in rng.integers(0, 10, 2))
-                entries.append((image(d, 0.5), (pair, np.ones((30, 60), bool))))   # twice as wide as tall
+                entries.append((image(d, 0.5), (pair, None, 2.0)))   # twice as wide as tall
                 digits += pair
             elif r < 0.6:    # a stretched scan: three widths, two read as d
                 other = (d + 1) % 10
@@ -432,7 +432,7 @@ def test_a_piece_is_cut_only_when_its_whole_is_read_unsurely(monkeypatch, width,
         cut.append(piece)
         return [np.full((28, 28), 0.99, np.float32)] * 2, [(0, 1)]
     monkeypatch.setattr(imageprepare, 'cut_candidates', cut_candidates)
-    piece = (np.ones((30, width), np.float32), np.ones((30, width), bool))
+    piece = (np.ones((30, width), np.float32), np.ones((30, width), bool), width / 30)
 
     def entries(sureness):
         return [[(np.full((28, 28), sureness, np.float32), piece)]]

@@ -141,7 +141,7 @@ def test_the_wider_a_piece_the_less_evidence_a_cut_needs():
 
 
 def test_a_whole_read_as_a_digit_seldom_that_wide_needs_no_margin():
-    """Over 1.05 as wide as tall, a 9 is rare (1% of MNIST's are), a 0 is not:
+    """Over 1.05 as wide as tall, a 9 is rare (about 1% of MNIST's are), a 0 is not:
     a piece that wide read as 9 is likely two digits."""
     from predict import choose
     cut = [read(1, 0.87), read(3, 0.95)]
