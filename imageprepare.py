@@ -23,6 +23,8 @@ MNIST_STROKE = 1.9       # median stroke width of MNIST digits in their 20x20 bo
 UNEVEN = 0.05           # paper whose colour varies more than this has shadows to follow
 LINE_THICKNESS = 0.01   # ruled lines, box frames: at most this thick (of the picture's short side)
 THICK_SCALE = 80         # resolution at which thin or fat strokes are corrected
+QUICK_SIZE = 200         # long side of the first look at a large picture (see quick_look)
+QUICK_STROKE = 4         # strokes at least this wide in that look are seen well enough
 
 
 class ImageError(Exception):
@@ -91,9 +93,9 @@ def to_array(img):
     return rgb
 
 
-def reduce(img):
-    """Shrink very large pictures (area-averaging keeps thin strokes' ink)."""
-    scale = max(img.size) / WORK_SIZE
+def reduce(img, size=WORK_SIZE):
+    """Shrink pictures larger than `size` (area-averaging keeps thin strokes' ink)."""
+    scale = max(img.size) / size
     if scale > 1:
         if img.mode in ('1', 'P'):   # Pillow resizes these by nearest pixel, losing thin lines
             img = img.convert('L' if img.mode == '1' else 'RGBA')
@@ -162,11 +164,47 @@ def otsu(values):
 def ink_map(img):
     """Ink strength in 0..1 (1 = typical ink, 0 = paper), whatever the
     ink and paper colours, and the mask of the digit's strokes."""
-    rgb = to_array(reduce(img))
+    return quick_look(img) or ink_of(to_array(reduce(img)))
+
+
+def quick_look(img):
+    """ink_map from a copy QUICK_SIZE long, when that is enough, else None.
+
+    Most of the time preparing a large picture goes on finding its ink, in
+    proportion to its pixels. A digit drawn with a broad brush on an even
+    canvas is seen as well on the small copy, as long as it is still
+    THICK_SCALE pixels tall there (it is brought to 20 in the end) and its
+    strokes QUICK_STROKE wide. Photos (uneven paper), thin strokes and
+    small digits get the full look: on a small copy their ink could fade
+    below the threshold, or a shadow's edge stay while the strokes go.
+    """
+    if max(img.size) <= 1.5 * QUICK_SIZE:
+        return None
+    rgb = to_array(reduce(img, QUICK_SIZE))
     background = local_background(rgb)
+    if uneven(background):
+        return None
+    try:
+        ink, mask = ink_of(rgb, background)
+    except ImageError:
+        return None
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows[-1] - rows[0] + 1 < THICK_SCALE or stroke_width(mask) < QUICK_STROKE:
+        return None
+    return ink, mask
+
+
+def uneven(background):
+    return np.ptp(background, axis=(0, 1)).max() > UNEVEN
+
+
+def ink_of(rgb, background=None):
+    """ink_map of the picture's float array."""
+    if background is None:
+        background = local_background(rgb)
     distance = distance_from(rgb, background)
     t, mask = separate(distance)
-    if np.ptp(background, axis=(0, 1)).max() > UNEVEN:
+    if uneven(background):
         distance, t, mask = in_shadows(rgb, distance, stroke_width(mask))
     ink_level = np.median(distance[mask])
     floor = t / 2

@@ -380,3 +380,32 @@ def test_a_squarish_0_filling_the_picture_beside_a_speck_is_kept():
     mask = np.asarray(img) > 127
     kept = keep_strokes(mask)
     assert kept[:, :50].sum() >= 0.9 * mask[:, :50].sum()
+
+
+def full_look(img):
+    """prepare_image without the quick look (imageprepare.quick_look)."""
+    from imageprepare import ink_of, prepare_digit, reduce, to_array
+    return prepare_digit(*ink_of(to_array(reduce(img))))
+
+
+@pytest.mark.parametrize('digit', range(10))
+def test_a_large_broad_brush_drawing_is_read_from_a_small_copy(digit):
+    from imageprepare import quick_look
+    img = synth.draw_digit(digit, size=(700, 500), width=36, margin=0.15)
+    assert quick_look(img) is not None
+    assert corr(prepare_image(img), full_look(img)) >= 0.97
+
+
+FULL_LOOK = {
+    'thin pen': lambda d, tmp: synth.draw_digit(d, size=600, width=4, margin=0.15),
+    'small digit': lambda d, tmp: synth.draw_digit(d, size=(1200, 900), width=36, margin=0.4),
+    'uneven paper': lambda d, tmp: Image.open(synth.shadowed_photo(d, tmp)),
+    'at most 1.5 times the copy': lambda d, tmp: synth.draw_digit(d, size=290, width=20),
+}
+
+
+@pytest.mark.parametrize('name', sorted(FULL_LOOK))
+def test_thin_strokes_small_digits_and_photos_get_the_full_look(tmp_path, name):
+    from imageprepare import quick_look
+    for digit in (0, 4, 8):
+        assert quick_look(FULL_LOOK[name](digit, str(tmp_path))) is None, (name, digit)
