@@ -338,14 +338,14 @@ def test_a_1_written_along_a_squared_papers_line_is_kept():
     """The line through the 1 is as thick as the 1 there; it used to count
     as a digit's own stroke (thin along too little of it), so it stayed,
     and the 1 went with it as a line along the whole picture."""
-    from imageprepare import ink_map
+    from imageprepare import ink_of, to_array
     page = Image.new('L', (500, 500), 255)
     draw = ImageDraw.Draw(page)
     for x in range(13, 500, 30):
         draw.line((x, 0, x, 500), fill=170, width=2)
         draw.line((0, x, 500, x), fill=170, width=2)
     draw.line((253, 150, 253, 350), fill=30, width=24)           # the 1, on the line at x=253
-    _, mask = ink_map(page.convert('RGB'))
+    _, mask = ink_of(to_array(page.convert('RGB')))    # the full look (not quick_look's small copy)
     ys, xs = np.nonzero(mask)
     assert 140 <= ys.min() and ys.max() <= 360 and 230 <= xs.min() and xs.max() <= 276
 
