@@ -1,6 +1,7 @@
 """Shared test helpers: the repository root on sys.path, where MNIST and the
 development set are, and running the project's scripts as a user would."""
 import os
+import signal
 import subprocess
 import sys
 
@@ -31,6 +32,14 @@ def user_env(**extra):
            if k not in ('TF_CPP_MIN_LOG_LEVEL', 'TF_ENABLE_ONEDNN_OPTS', 'PYTHONWARNINGS')}
     env.update(extra)
     return env
+
+
+def ctrl_c_reaches_it():
+    """A Popen preexec_fn: the child takes Ctrl-C (SIGINT) as it does when
+    run from a terminal, even when the tests run as a background job, which
+    a shell starts with SIGINT ignored (a child inherits that, and Python
+    then leaves it ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run(script, *args, timeout=300):
