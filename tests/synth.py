@@ -95,6 +95,20 @@ def notebook_photo(digit, dirpath):
     return path
 
 
+def grainy_photo(digit, dirpath):
+    """A photo in dim light: a ballpoint on paper half as bright as usual,
+    lit from one corner, with strong camera grain (PNG, so the grain stays)."""
+    mask = draw_digit(digit, size=400, width=5, ink=255, paper=0, margin=0.25, seed=1)
+    m = np.asarray(mask, np.float32)[..., None] / 255
+    yy, xx = np.mgrid[0:400, 0:400]
+    light = (1.0 - 0.15 * (xx + yy) / 800)[..., None]
+    rgb = light * ((1 - m) * (0.52, 0.5, 0.46) + m * (0.12, 0.12, 0.14))
+    rgb += np.random.default_rng(digit).normal(0, 0.1, (400, 400, 3))   # each colour its own grain
+    path = os.path.join(dirpath, f'{digit}_grainy.png')
+    Image.fromarray(np.clip(rgb * 255, 0, 255).astype(np.uint8)).save(path)
+    return path
+
+
 def boxed(digit):
     """A digit written in a printed box on a form, not touching it."""
     img = draw_digit(digit, size=300, width=13, margin=0.22)

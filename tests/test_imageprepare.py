@@ -85,6 +85,7 @@ CONDITIONS = {
     'exif_rotated_jpeg': lambda d, tmp: synth.exif_rotated_jpeg(d, tmp),
     'photo': lambda d, tmp: synth.photo(d, tmp),
     'shadowed_photo': lambda d, tmp: synth.shadowed_photo(d, tmp),
+    'grainy_photo': lambda d, tmp: synth.grainy_photo(d, tmp),
     'sheet_on_table': lambda d, tmp: synth.sheet_on_table(d, tmp),
     'thin_strokes': lambda d, tmp: synth.thin_strokes(d),
     'notebook_photo': lambda d, tmp: synth.notebook_photo(d, tmp),
