@@ -287,8 +287,10 @@ def keep_strokes(mask):
         touches = box[0].start == 0 or box[1].start == 0 or box[0].stop == h or box[1].stop == w
         line = (bw > 0.6 * w and bh < 0.1 * h) or (bh > 0.6 * h and bw < 0.1 * w)
         # A page's border; or, looser, the table showing round a photographed
-        # sheet on two or three sides: nearly all of it near the edges.
-        near = near_border(labels[box] == i, box, h, w) if touches and bw > 0.8 * w and bh > 0.8 * h else 0
+        # sheet on two or three sides, or in one corner, or a finger in the
+        # frame: nearly all of it near the edges.
+        big, small = bw > 0.8 * w and bh > 0.8 * h, bw <= 0.3 * w and bh <= 0.3 * h and min(h, w) > 64
+        near = near_border(labels[box] == i, box, h, w) if touches and (big or small) else 0
         frame = near > 0.7 and bw > 0.9 * w and bh > 0.9 * h
         loose[i] = near > 0.9 and not frame
         keep[i] = not (touches and line) and not frame and not loose[i]

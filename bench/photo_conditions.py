@@ -4,7 +4,8 @@
 
 Each condition puts MNIST test digits (from index 200) into a picture like a
 user's photo or scan: paper on a table, a shadow, a form's box, squared or
-ruled paper, pencil, chalk, a small digit in a large photo, a rotated digit.
+ruled paper, pencil, chalk, a small digit in a large photo, a rotated digit,
+a photo in dim light (strong grain), the table showing in a corner.
 The pictures are seeded, so every run draws the same ones; each is saved as a
 file and read back through the prediction path of predict_2.py (number mode,
 as the command line reads by default), and counts as right only if it reads
@@ -172,7 +173,25 @@ def rotated(d, rng):
     return put(page(400, 400, 1), a, 0, 200, 200), None
 
 
-CONDITIONS = {f.__name__: f for f in (clean, table, shadow, box, grid, lined, pencil, chalk, small, rotated)}
+def grainy(d, rng):
+    """dim light, strong colour grain"""
+    img = put(page(400, 400, (0.52, 0.5, 0.46)), pen_line(d, 200), (0.12, 0.12, 0.14), 200, 200)
+    return img + rng.normal(0, rng.uniform(0.05, 0.1), img.shape), None
+
+
+def corner(d, rng):
+    """table showing in one corner"""
+    img = put(page(400, 400, 0.95), ink(d, 200), 0.05, 200, 200)
+    yy, xx = np.mgrid[0:400, 0:400]
+    cy, cx = rng.choice([0, 400]), rng.choice([0, 400])
+    a, b = rng.uniform(60, 120, 2)
+    table = np.clip((1 - np.abs(xx - cx) / a - np.abs(yy - cy) / b) * 40, 0, 1)[..., None]
+    img = img * (1 - table) + np.asarray((0.28, 0.2, 0.13), np.float32) * table
+    return img + rng.normal(0, 0.01, img.shape), 90
+
+
+CONDITIONS = {f.__name__: f for f in (clean, table, shadow, box, grid, lined, pencil, chalk, small, rotated,
+                                      grainy, corner)}
 
 
 def render(name, digit, index, path):

@@ -109,6 +109,19 @@ def grainy_photo(digit, dirpath):
     return path
 
 
+def table_in_a_corner(digit, dirpath):
+    """A photo of a sheet that falls short of one corner of the frame: the
+    table shows there as a dark triangle (a different corner per digit)."""
+    page = np.asarray(draw_digit(digit, size=400, width=20, margin=0.25, paper=(242, 242, 240)), np.float32)
+    yy, xx = np.mgrid[0:400, 0:400]
+    cy, cx = (0, 400)[digit % 2], (0, 400)[digit // 2 % 2]
+    table = np.clip((1 - np.abs(xx - cx) / 110 - np.abs(yy - cy) / 80) * 40, 0, 1)[..., None]
+    page = page * (1 - table) + np.array([70, 50, 35]) * table
+    path = os.path.join(dirpath, f'{digit}_table_in_a_corner.jpg')
+    Image.fromarray(page.astype(np.uint8)).save(path, quality=90)
+    return path
+
+
 def boxed(digit):
     """A digit written in a printed box on a form, not touching it."""
     img = draw_digit(digit, size=300, width=13, margin=0.22)

@@ -87,6 +87,7 @@ CONDITIONS = {
     'shadowed_photo': lambda d, tmp: synth.shadowed_photo(d, tmp),
     'grainy_photo': lambda d, tmp: synth.grainy_photo(d, tmp),
     'sheet_on_table': lambda d, tmp: synth.sheet_on_table(d, tmp),
+    'table_in_a_corner': lambda d, tmp: synth.table_in_a_corner(d, tmp),
     'thin_strokes': lambda d, tmp: synth.thin_strokes(d),
     'notebook_photo': lambda d, tmp: synth.notebook_photo(d, tmp),
     'boxed': lambda d, tmp: synth.boxed(d),
@@ -410,3 +411,15 @@ def test_thin_strokes_small_digits_and_photos_get_the_full_look(tmp_path, name):
     from imageprepare import quick_look
     for digit in (0, 4, 8):
         assert quick_look(FULL_LOOK[name](digit, str(tmp_path))) is None, (name, digit)
+
+
+def test_a_small_digit_alone_at_the_edge_is_kept():
+    """Ink nearly all within the picture's edges is dropped as the table in
+    a corner or a finger only when there is writing elsewhere."""
+    from imageprepare import ink_map
+    img = synth.draw_digit(7, size=400, width=6, margin=0.45, offset=(-182, -182))
+    ImageDraw.Draw(img).rectangle((200, 200, 202, 202), fill=0)     # and a speck of dust
+    _, mask = ink_map(img)
+    ys, xs = np.nonzero(mask)
+    assert ys.min() == 0 or xs.min() == 0       # the 7, at the edge
+    assert ys.max() < 100 and xs.max() < 100    # not the speck
