@@ -164,8 +164,16 @@ def otsu(values):
 
 def ink_map(img):
     """Ink strength in 0..1 (1 = typical ink, 0 = paper), whatever the
-    ink and paper colours, and the mask of the digit's strokes."""
-    return quick_look(img) or ink_of(to_array(reduce(img)))
+    ink and paper colours, and the mask of the digit's strokes; both at
+    the size the ink was found at: at most WORK_SIZE, QUICK_SIZE for a
+    large picture that the quick look was enough for."""
+    img = reduce(img)
+    return quick_look(img) or full_look(img)
+
+
+def full_look(img):
+    """ink_map at the working size (WORK_SIZE), without the quick look."""
+    return ink_of(to_array(reduce(img)))
 
 
 def quick_look(img):
@@ -206,9 +214,7 @@ def ink_of(rgb, background=None):
     distance = distance_from(rgb, background)
     t, mask = separate(distance)
     if noisy(distance, t, mask):
-        rgb = ndimage.uniform_filter(rgb, (3, 3, 0))
-        distance = distance_from(rgb, background)
-        t, mask = separate(distance)
+        rgb, distance, t, mask = less_grainy(rgb, background, distance, t, mask)
     if uneven(background):
         distance, t, mask = in_shadows(rgb, distance, stroke_width(mask))
     ink_level = np.median(distance[mask])
@@ -217,11 +223,27 @@ def ink_of(rgb, background=None):
     return ink, mask
 
 
+def less_grainy(rgb, background, distance, t, mask):
+    """(rgb, distance, threshold, mask) after a 3x3 average, which evens out
+    grain; or as they were, if the average faded the ink (a thin faint
+    stroke on lightly grainy paper): grain joined into blotches leaves the
+    ink as strong, a stroke of a pixel or two averaged away does not."""
+    smooth = ndimage.uniform_filter(rgb, (3, 3, 0))
+    smooth_distance = distance_from(smooth, background)
+    try:
+        smooth_t, smooth_mask = separate(smooth_distance)
+    except ImageError:
+        return rgb, distance, t, mask
+    if np.median(smooth_distance[smooth_mask]) < 0.7 * np.median(distance[mask]):
+        return rgb, distance, t, mask
+    return smooth, smooth_distance, smooth_t, smooth_mask
+
+
 def noisy(distance, t, mask):
     """Whether the picture is grainy (a photo in dim light): the paper's
     mean distance from its own colour is over NOISY of the ink's. Then
-    grains pass the threshold and join into blotches round a thin stroke;
-    a 3x3 average first leaves the strokes and evens out the grain.
+    grains pass the threshold and join into blotches round a thin stroke,
+    which a 3x3 average evens out (see less_grainy).
     (Measured on every third pixel, for speed; small pictures have no grain.)"""
     if min(distance.shape) <= 64:
         return False
@@ -281,22 +303,25 @@ def keep_strokes(mask):
     sizes = np.bincount(labels.ravel(), minlength=n + 1)[1:]
     boxes = ndimage.find_objects(labels)
     h, w = mask.shape
-    keep, loose = np.zeros(n + 1, bool), np.zeros(n + 1, bool)
+    keep, loose, corner = np.zeros(n + 1, bool), np.zeros(n + 1, bool), np.zeros(n + 1, bool)
     for i, (box, size) in enumerate(zip(boxes, sizes), start=1):
         bh, bw = box[0].stop - box[0].start, box[1].stop - box[1].start
         touches = box[0].start == 0 or box[1].start == 0 or box[0].stop == h or box[1].stop == w
         line = (bw > 0.6 * w and bh < 0.1 * h) or (bh > 0.6 * h and bw < 0.1 * w)
         # A page's border; or, looser, the table showing round a photographed
-        # sheet on two or three sides, or in one corner, or a finger in the
-        # frame: nearly all of it near the edges.
-        big, small = bw > 0.8 * w and bh > 0.8 * h, bw <= 0.3 * w and bh <= 0.3 * h and min(h, w) > 64
-        near = near_border(labels[box] == i, box, h, w) if touches and (big or small) else 0
+        # sheet on two or three sides, or in one corner of the frame (or a
+        # finger there): nearly all of it near the edges.
+        corner[i] = min(h, w) > 64 and (box[0].stop <= 0.3 * h or box[0].start >= 0.7 * h) \
+            and (box[1].stop <= 0.3 * w or box[1].start >= 0.7 * w)
+        big = bw > 0.8 * w and bh > 0.8 * h
+        near = near_border(labels[box] == i, box, h, w) if touches and (big or corner[i]) else 0
         frame = near > 0.7 and bw > 0.9 * w and bh > 0.9 * h
         loose[i] = near > 0.9 and not frame
         keep[i] = not (touches and line) and not frame and not loose[i]
-    # The looser frame goes only if the rest holds a tenth of its ink: a
-    # squarish 0 beside a speck is the digit.
-    keep[1:] |= loose[1:] & (sizes[keep[1:]].sum() < 0.1 * sizes)
+    # The looser frame goes only if the rest holds a tenth of its ink (a
+    # squarish 0 beside a speck is the digit); something in a corner, only
+    # if the rest holds half as much (a digit there beside a pen mark stays).
+    keep[1:] |= loose[1:] & (sizes[keep[1:]].sum() < np.where(corner[1:], 0.5, 0.1) * sizes)
     if not keep.any():    # nothing but lines: then the lines are the digit (a 1, a 7)
         keep[1:] = True
     largest = max(sizes[i - 1] for i in range(1, n + 1) if keep[i])

@@ -1,5 +1,6 @@
 """Shared test helpers: the repository root on sys.path, where MNIST and the
 development set are, and running the project's scripts as a user would."""
+import contextlib
 import os
 import signal
 import subprocess
@@ -34,12 +35,17 @@ def user_env(**extra):
     return env
 
 
-def ctrl_c_reaches_it():
-    """A Popen preexec_fn: the child takes Ctrl-C (SIGINT) as it does when
-    run from a terminal, even when the tests run as a background job, which
-    a shell starts with SIGINT ignored (a child inherits that, and Python
-    then leaves it ignored)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+@contextlib.contextmanager
+def ctrl_c_reaches_children():
+    """Children started in the block take Ctrl-C (SIGINT) as they would from
+    a terminal, even when the tests run as a background job, which a shell
+    starts with SIGINT ignored: an ignored signal is inherited (and Python
+    then leaves it ignored), a handled one is reset to the default."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def run(script, *args, timeout=300):

@@ -450,15 +450,15 @@ def test_ctrl_c_stops_with_one_line_and_no_traceback(model, tmp_path, delay):
     import signal
     import subprocess
     import sys
-    from conftest import ctrl_c_reaches_it, user_env
+    from conftest import ctrl_c_reaches_children, user_env
     folder = tmp_path / 'many'
     folder.mkdir()
     for i in range(8000):   # more than a fast machine reads in the longer delay
         os.symlink(os.path.join(ROOT, sample(f'{i % 10}.png')), folder / f'{i:04d}.png')
-    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, SCRIPT), '--model', model, folder],
-                            cwd=ROOT, env=user_env(), start_new_session=True, text=True,
-                            preexec_fn=ctrl_c_reaches_it,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with ctrl_c_reaches_children():
+        proc = subprocess.Popen([sys.executable, os.path.join(ROOT, SCRIPT), '--model', model, folder],
+                                cwd=ROOT, env=user_env(), start_new_session=True, text=True,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     time.sleep(delay)
     os.killpg(proc.pid, signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)

@@ -2,7 +2,7 @@
 and on the conditions real pictures bring (see tests/synth.py)."""
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageOps
 from scipy import ndimage
 
 import synth
@@ -423,3 +423,27 @@ def test_a_small_digit_alone_at_the_edge_is_kept():
     ys, xs = np.nonzero(mask)
     assert ys.min() == 0 or xs.min() == 0       # the 7, at the edge
     assert ys.max() < 100 and xs.max() < 100    # not the speck
+
+
+def test_a_number_touching_the_pictures_side_keeps_its_last_digit():
+    """Only what lies in a corner of the frame is taken for the table there:
+    a number's last digit touching the side of a loose crop stays."""
+    from imageprepare import digit_candidates
+    page = Image.new('RGB', (400, 300), 'white')
+    for digit, x in ((3, 250), (8, None)):
+        drawn = synth.draw_digit(digit, size=60, width=6, margin=0.1)
+        drawn = drawn.crop(ImageOps.invert(drawn.convert('L')).getbbox())
+        page.paste(drawn, (400 - drawn.width + 3 if x is None else x, 125))   # the 8 cut by the edge
+    assert len(digit_candidates(page)) == 2
+
+
+@pytest.mark.parametrize('digit', [1, 3, 7])
+def test_a_faint_thin_line_on_lightly_grainy_paper_is_still_found(digit, model2):
+    """A 1 px line of little contrast (0.1) on paper with a little grain: the
+    grain is strong against the ink, but a 3x3 average would fade the line
+    below the threshold, so the picture is read as it is."""
+    m = np.asarray(synth.draw_digit(digit, size=(600, 450), width=1, ink=255, paper=0, margin=0.2),
+                   np.float32)[..., None] / 255
+    grey = 0.85 - 0.1 * m + np.random.default_rng(digit).normal(0, 0.01, (450, 600, 3))
+    img = Image.fromarray(np.clip(grey * 255, 0, 255).astype(np.uint8))
+    assert model2.probabilities(prepare_image(img)[None]).argmax() == digit

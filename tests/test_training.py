@@ -16,7 +16,7 @@ from PIL import Image
 import checkpoint
 import graphs
 import train
-from conftest import ROOT, ctrl_c_reaches_it, mnist_dir, needs_mnist, run
+from conftest import ROOT, ctrl_c_reaches_children, mnist_dir, needs_mnist, run
 
 v1 = tf.compat.v1
 
@@ -186,9 +186,10 @@ def test_ctrl_c_keeps_previous_model_and_says_how_to_resume(tmp_path):
     assert run('create_model_1.py', '--steps', 20, '--model', folder).returncode == 0
     before = {p: open(p, 'rb').read() for p in glob.glob(str(folder / '*'))}
     env = dict(os.environ, MNIST_DATA_DIR=os.path.abspath(mnist_dir()))
-    proc = subprocess.Popen([sys.executable, 'create_model_1.py', '--steps', '100000',
-                             '--model', str(folder)], cwd=ROOT, env=env, preexec_fn=ctrl_c_reaches_it,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with ctrl_c_reaches_children():
+        proc = subprocess.Popen([sys.executable, 'create_model_1.py', '--steps', '100000',
+                                 '--model', str(folder)], cwd=ROOT, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for line in proc.stdout:            # wait until it is really training
         if line.startswith('step '):
             break
