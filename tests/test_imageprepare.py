@@ -340,14 +340,14 @@ def test_a_1_written_along_a_squared_papers_line_is_kept():
     """The line through the 1 is as thick as the 1 there; it used to count
     as a digit's own stroke (thin along too little of it), so it stayed,
     and the 1 went with it as a line along the whole picture."""
-    from imageprepare import ink_of, to_array
+    from imageprepare import full_look
     page = Image.new('L', (500, 500), 255)
     draw = ImageDraw.Draw(page)
     for x in range(13, 500, 30):
         draw.line((x, 0, x, 500), fill=170, width=2)
         draw.line((0, x, 500, x), fill=170, width=2)
     draw.line((253, 150, 253, 350), fill=30, width=24)           # the 1, on the line at x=253
-    _, mask = ink_of(to_array(page.convert('RGB')))    # the full look (not quick_look's small copy)
+    _, mask = full_look(page.convert('RGB'))    # not quick_look's small copy
     ys, xs = np.nonzero(mask)
     assert 140 <= ys.min() and ys.max() <= 360 and 230 <= xs.min() and xs.max() <= 276
 
@@ -384,18 +384,19 @@ def test_a_squarish_0_filling_the_picture_beside_a_speck_is_kept():
     assert kept[:, :50].sum() >= 0.9 * mask[:, :50].sum()
 
 
-def full_look(img):
+def prepared_by_full_look(img):
     """prepare_image without the quick look (imageprepare.quick_look)."""
-    from imageprepare import ink_of, prepare_digit, reduce, to_array
-    return prepare_digit(*ink_of(to_array(reduce(img))))
+    from imageprepare import full_look, prepare_digit
+    return prepare_digit(*full_look(img))
 
 
 @pytest.mark.parametrize('digit', range(10))
 def test_a_large_broad_brush_drawing_is_read_from_a_small_copy(digit):
-    from imageprepare import quick_look
+    from imageprepare import QUICK_SIZE, ink_map, quick_look
     img = synth.draw_digit(digit, size=(700, 500), width=36, margin=0.15)
     assert quick_look(img) is not None
-    assert corr(prepare_image(img), full_look(img)) >= 0.97
+    assert max(ink_map(img)[1].shape) == QUICK_SIZE     # the path every picture takes uses it
+    assert corr(prepare_image(img), prepared_by_full_look(img)) >= 0.97
 
 
 FULL_LOOK = {
