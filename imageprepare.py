@@ -185,7 +185,8 @@ def quick_look(img):
     THICK_SCALE pixels tall there (it is brought to 20 in the end) and its
     strokes QUICK_STROKE wide. Photos (uneven paper), thin strokes and
     small digits get the full look: on a small copy their ink could fade
-    below the threshold, or a shadow's edge stay while the strokes go.
+    below the threshold, or a shadow's edge stay while the strokes go. So
+    do pictures up to 1.5 times QUICK_SIZE: too little to gain there.
     """
     if max(img.size) <= 1.5 * QUICK_SIZE:
         return None
@@ -204,6 +205,7 @@ def quick_look(img):
 
 
 def uneven(background):
+    """Whether the paper's colour varies (shadows, a table round the sheet)."""
     return np.ptp(background, axis=(0, 1)).max() > UNEVEN
 
 
@@ -309,8 +311,8 @@ def keep_strokes(mask):
         touches = box[0].start == 0 or box[1].start == 0 or box[0].stop == h or box[1].stop == w
         line = (bw > 0.6 * w and bh < 0.1 * h) or (bh > 0.6 * h and bw < 0.1 * w)
         # A page's border; or, looser, the table showing round a photographed
-        # sheet on two or three sides, or in one corner of the frame (or a
-        # finger there): nearly all of it near the edges.
+        # sheet on two or three sides, or in one corner of the frame (or
+        # anything else coming in there): nearly all of it near the edges.
         corner[i] = min(h, w) > 64 and (box[0].stop <= 0.3 * h or box[0].start >= 0.7 * h) \
             and (box[1].stop <= 0.3 * w or box[1].start >= 0.7 * w)
         big = bw > 0.8 * w and bh > 0.8 * h
