@@ -93,6 +93,10 @@ def parse_args(model_number, defaults, argv=None):
     p.add_argument('--eval-every', type=positive(int),
                    help='steps between validation measurements (default: once an epoch)')
     p.add_argument('--threads', type=positive(int), help='CPU threads (default: all cores)')
+    p.add_argument('--bfloat16', action=argparse.BooleanOptionalAction, default=bfloat16_native(),
+                   help='train with convolutions and matrix products in bfloat16, weights and '
+                        'measurements in float32; about 1.5x faster on CPUs that compute in '
+                        'bfloat16 natively (default: on for those, so here: %(default)s)')
     args = p.parse_args(argv)
     if max(args.warmup, args.dropout, args.label_smoothing, args.average) >= 1:
         p.error('--warmup, --dropout, --label-smoothing and --average must be below 1')
@@ -132,10 +136,31 @@ def onednn_notice_hidden():
                                   if not any(notice in line for notice in ONEDNN_NOTICE))
 
 
-def session_config(threads):
+def bfloat16_native():
+    """Whether the CPU computes in bfloat16 itself (AVX512-BF16 or AMX, as
+    recent AMD and Intel server chips do). Elsewhere oneDNN would emulate
+    bfloat16, slower than float32. Read from /proc/cpuinfo: off where that
+    is missing (not Linux)."""
+    try:
+        with open('/proc/cpuinfo') as f:
+            flags = next((line.split() for line in f if line.startswith('flags')), [])
+    except OSError:
+        return False
+    return 'avx512_bf16' in flags or 'amx_bf16' in flags
+
+
+def session_config(threads, bfloat16=False):
+    """Threads for TensorFlow; with bfloat16, Grappler rewrites the graph to
+    compute convolutions and matrix products in bfloat16 (oneDNN's automatic
+    mixed precision), variables staying float32."""
     import tensorflow as tf
+    from tensorflow.core.protobuf import rewriter_config_pb2
     n = threads or os.cpu_count() or 1
-    return tf.compat.v1.ConfigProto(intra_op_parallelism_threads=n, inter_op_parallelism_threads=1)
+    config = tf.compat.v1.ConfigProto(intra_op_parallelism_threads=n, inter_op_parallelism_threads=1)
+    if bfloat16:
+        config.graph_options.rewrite_options.auto_mixed_precision_onednn_bfloat16 = \
+            rewriter_config_pb2.RewriterConfig.ON
+    return config
 
 
 def accuracy(sess, net, images, labels, batch=2000):
@@ -156,6 +181,29 @@ def batches(n, batch_size, seed, start_step):
         order = np.random.default_rng([seed, epoch]).permutation(n)
         yield step, order[k * batch_size:(k + 1) * batch_size]
         step += 1
+
+
+def training_batches(images, args, start_step):
+    """Yield (step, index array, images) forever, the images distorted (with
+    --augment) one batch ahead in a thread: TensorFlow lets go of Python's
+    lock while it trains, so the next batch is distorted meanwhile. Each
+    batch's distortion is seeded by its step, so it is the same either way."""
+    from concurrent.futures import ThreadPoolExecutor
+    from augment import distort
+
+    def make(step, idx):
+        x = images[idx]
+        return distort(x, np.random.default_rng([args.seed, step])) if args.augment else x
+
+    order = batches(len(images), args.batch_size, args.seed, start_step)
+    with ThreadPoolExecutor(1) as worker:
+        step, idx = next(order)
+        pending = worker.submit(make, step, idx)
+        for next_step, next_idx in order:
+            x = pending.result()
+            pending = worker.submit(make, next_step, next_idx)
+            yield step, idx, x
+            step, idx = next_step, next_idx
 
 
 class Progress:
@@ -197,6 +245,13 @@ def build_training_graph(args):
     return net, labels, lr, loss, step_var, train_op, average
 
 
+def copy_weights(net, sess, to_sess):
+    """Load the network's weights from one session into another."""
+    weights = list(net.weights.values())
+    for w, value in zip(weights, sess.run(weights)):
+        w.load(value, to_sess)
+
+
 @contextlib.contextmanager
 def averaged_weights(sess, net, average, keep=False):
     """Put the moving average of the weights into the network for the block.
@@ -230,7 +285,6 @@ def train(args, callback=None, data=None):
     import tensorflow as tf
     import checkpoint
     import mnist_data
-    from augment import distort
     v1 = tf.compat.v1
     tf.get_logger().setLevel('ERROR')   # Saver's deprecation notices are not for our users
 
@@ -246,7 +300,12 @@ def train(args, callback=None, data=None):
         net, labels, lr, loss, step_var, train_op, average = build_training_graph(args)
         state_saver = v1.train.Saver(max_to_keep=1, save_relative_paths=True)
         writer = v1.summary.FileWriter(args.logdir) if args.logdir else None
-        with v1.Session(config=session_config(args.threads)) as sess:
+        with contextlib.ExitStack() as sessions:
+            sess = sessions.enter_context(v1.Session(config=session_config(args.threads, args.bfloat16)))
+            # Accuracy is measured in float32, as the model is used: in a
+            # second session, given the weights, when training in bfloat16.
+            measure = sessions.enter_context(v1.Session(config=session_config(args.threads))) \
+                if args.bfloat16 else sess
             sess.run(v1.global_variables_initializer())
             start = 0
             if args.resume:
@@ -266,12 +325,9 @@ def train(args, callback=None, data=None):
             measuring = 0.0     # seconds spent on validation and callbacks
             step = start
             try:
-                for step, idx in batches(len(train_x), args.batch_size, args.seed, start):
+                for step, idx, x in training_batches(train_x, args, start):
                     if step >= total:
                         break
-                    x = train_x[idx]
-                    if args.augment:
-                        x = distort(x, np.random.default_rng([args.seed, step]))
                     feed = {net.x: x, labels: train_y[idx],
                             lr: learning_rate(step, total, args.learning_rate, warmup, args.schedule)}
                     if net.dropout is not None:
@@ -288,9 +344,11 @@ def train(args, callback=None, data=None):
                     if evaluated:
                         measure_start = time.perf_counter()
                         with averaged_weights(sess, net, average):
-                            values['val_acc'] = accuracy(sess, net, *data['validation'])
+                            if measure is not sess:
+                                copy_weights(net, sess, measure)
+                            values['val_acc'] = accuracy(measure, net, *data['validation'])
                             stop = callback is not None and callback(
-                                done, sess, net, measure_start - started - measuring)
+                                done, measure, net, measure_start - started - measuring)
                         measuring += time.perf_counter() - measure_start
                     if writer is not None:
                         write_summaries(writer, done, values)
@@ -314,9 +372,11 @@ def train(args, callback=None, data=None):
 
             with averaged_weights(sess, net, average, keep=True):
                 prefix = checkpoint.save_model(sess, net, args.model, step)
+                if measure is not sess:
+                    copy_weights(net, sess, measure)
             if os.path.isdir(resume_dir):
                 shutil.rmtree(resume_dir)
-            test_acc = accuracy(sess, net, *data['test'])
+            test_acc = accuracy(measure, net, *data['test'])
             print(f'saved {prefix}')
             print(f'test accuracy {test_acc:.4f}')
             return test_acc

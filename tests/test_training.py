@@ -13,6 +13,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+import augment
 import checkpoint
 import graphs
 import train
@@ -85,8 +86,7 @@ def args_for(model_number, folder, **options):
 
 def weights(folder):
     reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(folder)))
-    return {name: reader.get_tensor(name) for name, _ in tf.train.list_variables(str(folder))
-            if name in ('W', 'b')}
+    return {name: reader.get_tensor(name) for name, _ in tf.train.list_variables(str(folder))}
 
 
 @needs_mnist
@@ -96,6 +96,50 @@ def test_same_seed_same_weights(tmp_path):
     a, b, c = (weights(tmp_path / n) for n in 'abc')
     assert all(np.array_equal(a[k], b[k]) for k in a)
     assert not np.array_equal(a['W'], c['W'])
+
+
+def test_batches_are_distorted_ahead_the_same_as_in_step():
+    images = np.random.default_rng(0).random((40, 784), dtype=np.float32)
+    args = train.parse_args(2, dict(epochs=1, batch_size=8, learning_rate=0.1, augment=True),
+                            ['--seed', '4'])
+    from_start = train.training_batches(images, args, 0)
+    seen = [next(from_start) for _ in range(7)]       # into a second epoch
+    resumed = train.training_batches(images, args, 3)
+    for (step, idx, x), (step2, idx2, x2) in zip(seen[3:], resumed):
+        assert step == step2 and np.array_equal(idx, idx2) and np.array_equal(x, x2)
+    for step, idx, x in seen:
+        assert np.array_equal(x, augment.distort(images[idx], np.random.default_rng([4, step])))
+    assert [s for s, _, _ in seen] == list(range(7))
+
+
+def train_model_2_briefly(folder, *options, callback=None):
+    argv = ['--model', str(folder), '--data-dir', mnist_dir(), '--steps', '8',
+            '--eval-every', '4', '--seed', '1'] + list(options)
+    return train.train(train.parse_args(2, dict(epochs=1, batch_size=32, learning_rate=1e-3), argv),
+                       callback=callback)
+
+
+@needs_mnist
+@pytest.mark.skipif(not train.bfloat16_native(), reason='this CPU does not compute in bfloat16')
+def test_bfloat16_trains_in_bfloat16_and_measures_in_float32(tmp_path):
+    images = np.random.default_rng(0).random((20, 784), dtype=np.float32)
+    measured = []
+
+    def compare(step, sess, net, seconds):
+        weights = sess.run(net.weights)
+        with tf.Graph().as_default():     # the same weights in a plain float32 session
+            plain = graphs.convnet()
+            with v1.Session() as fresh:
+                for name, value in weights.items():
+                    plain.weights[name].load(value, fresh)
+                expected = fresh.run(plain.logits, {plain.x: images})
+        measured.append(np.array_equal(sess.run(net.logits, {net.x: images}), expected))
+    train_model_2_briefly(tmp_path / 'bf16', '--bfloat16', callback=compare)
+    assert measured == [True, True]
+    train_model_2_briefly(tmp_path / 'fp32', '--no-bfloat16')
+    bf16, fp32 = weights(tmp_path / 'bf16'), weights(tmp_path / 'fp32')
+    assert not np.allclose(bf16['fc1/W'], fp32['fc1/W'], atol=1e-6)    # it did train in bfloat16
+    assert np.allclose(bf16['fc1/W'], fp32['fc1/W'], atol=0.01)        # ... to about the same
 
 
 @needs_mnist
