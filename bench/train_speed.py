@@ -1,7 +1,7 @@
 """Time to 99.2% MNIST test accuracy: the experts' tutorial recipe against our
 defaults for model 2, trained one after the other in the same run.
 
-    python bench/train_speed.py [--data-dir DIR] [--skip-tutorial] [--tutorial-bfloat16]
+    python bench/train_speed.py [--data-dir DIR] [--seed N] [--skip-tutorial] [--tutorial-bfloat16]
 
 Tutorial recipe: batch 50, Adam at a constant 1e-4, dropout 0.5, no
 augmentation, no weight averaging, up to 20,000 steps (stopped once it passes
@@ -56,13 +56,14 @@ def time_to_target(curve):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--data-dir')
+    p.add_argument('--seed', default='0', help='for both runs (default: %(default)s)')
     p.add_argument('--skip-tutorial', action='store_true')
     p.add_argument('--tutorial-bfloat16', action='store_true')
     a = p.parse_args()
     train.quiet_tensorflow(onednn=True)
     with train.onednn_notice_hidden():
         import tensorflow  # noqa: F401  (imported before either run, so neither is timed importing it)
-    extra = ['--data-dir', a.data_dir] if a.data_dir else []
+    extra = ['--seed', a.seed] + (['--data-dir', a.data_dir] if a.data_dir else [])
     tutorial_recipe = TUTORIAL[:-1] if a.tutorial_bfloat16 else TUTORIAL
     with tempfile.TemporaryDirectory() as tmp:
         ours = timed_run('ours', ['--model', os.path.join(tmp, 'ours')] + extra, False)
