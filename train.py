@@ -93,13 +93,16 @@ def parse_args(model_number, defaults, argv=None):
     p.add_argument('--eval-every', type=positive(int),
                    help='steps between validation measurements (default: once an epoch)')
     p.add_argument('--threads', type=positive(int), help='CPU threads (default: all cores)')
-    p.add_argument('--bfloat16', action=argparse.BooleanOptionalAction, default=bfloat16_native(),
+    p.add_argument('--bfloat16', action=argparse.BooleanOptionalAction,
+                   default=model_number == 2 and bfloat16_native(),
                    help='train with convolutions and matrix products in bfloat16, weights and '
-                        'measurements in float32; about 1.5x faster on CPUs that compute in '
-                        'bfloat16 natively (default: on for those, so here: %(default)s)')
+                        'measurements in float32; about 1.5x faster for model 2 on CPUs that '
+                        'compute in bfloat16 natively (default: on for those, so here: %(default)s)')
     args = p.parse_args(argv)
     if max(args.warmup, args.dropout, args.label_smoothing, args.average) >= 1:
         p.error('--warmup, --dropout, --label-smoothing and --average must be below 1')
+    if args.bfloat16 and not onednn_allowed():
+        p.error('--bfloat16 needs oneDNN, which TF_ENABLE_ONEDNN_OPTS=0 turns off')
     args.model_number = model_number
     return args
 
@@ -136,11 +139,19 @@ def onednn_notice_hidden():
                                   if not any(notice in line for notice in ONEDNN_NOTICE))
 
 
+def onednn_allowed():
+    """Whether the user left oneDNN on (training turns it on unless told not
+    to: see quiet_tensorflow). Without it, bfloat16 would silently do nothing."""
+    return os.environ.get('TF_ENABLE_ONEDNN_OPTS', '1') != '0'
+
+
 def bfloat16_native():
-    """Whether the CPU computes in bfloat16 itself (AVX512-BF16 or AMX, as
-    recent AMD and Intel server chips do). Elsewhere oneDNN would emulate
-    bfloat16, slower than float32. Read from /proc/cpuinfo: off where that
-    is missing (not Linux)."""
+    """Whether oneDNN is allowed and the CPU computes in bfloat16 itself
+    (AVX512-BF16 or AMX, as recent AMD and Intel server chips do). Elsewhere
+    oneDNN would emulate bfloat16, slower than float32. Read from
+    /proc/cpuinfo: off where that is missing (not Linux)."""
+    if not onednn_allowed():
+        return False
     try:
         with open('/proc/cpuinfo') as f:
             flags = next((line.split() for line in f if line.startswith('flags')), [])
@@ -245,11 +256,16 @@ def build_training_graph(args):
     return net, labels, lr, loss, step_var, train_op, average
 
 
+def load_weights(weights, values, sess):
+    for w, value in zip(weights, values):
+        w.load(value, sess)
+
+
 def copy_weights(net, sess, to_sess):
-    """Load the network's weights from one session into another."""
-    weights = list(net.weights.values())
-    for w, value in zip(weights, sess.run(weights)):
-        w.load(value, to_sess)
+    """Load the network's weights from one session into another (if another)."""
+    if to_sess is not sess:
+        weights = list(net.weights.values())
+        load_weights(weights, sess.run(weights), to_sess)
 
 
 @contextlib.contextmanager
@@ -266,21 +282,21 @@ def averaged_weights(sess, net, average, keep=False):
         return
     weights = list(net.weights.values())
     current = sess.run(weights)
-    for w, value in zip(weights, sess.run([average.average(w) for w in weights])):
-        w.load(value, sess)
+    load_weights(weights, sess.run([average.average(w) for w in weights]), sess)
     try:
         yield
     finally:
         if not keep:
-            for w, value in zip(weights, current):
-                w.load(value, sess)
+            load_weights(weights, current, sess)
 
 
 def train(args, callback=None, data=None):
     """Train on `data` (default: MNIST from args.data_dir), then save the model.
     `callback(step, sess, net, seconds)` runs at each evaluation (benchmarks
     use it), with the wall time since train() was called, time spent
-    measuring accuracy left out; returning True stops training early."""
+    measuring accuracy left out; returning True stops training early. Its
+    `sess` computes in float32 and, with --bfloat16, holds only the
+    network's weights (the current average, with --average)."""
     started = time.perf_counter()
     import tensorflow as tf
     import checkpoint
@@ -344,8 +360,7 @@ def train(args, callback=None, data=None):
                     if evaluated:
                         measure_start = time.perf_counter()
                         with averaged_weights(sess, net, average):
-                            if measure is not sess:
-                                copy_weights(net, sess, measure)
+                            copy_weights(net, sess, measure)
                             values['val_acc'] = accuracy(measure, net, *data['validation'])
                             stop = callback is not None and callback(
                                 done, measure, net, measure_start - started - measuring)
@@ -372,8 +387,7 @@ def train(args, callback=None, data=None):
 
             with averaged_weights(sess, net, average, keep=True):
                 prefix = checkpoint.save_model(sess, net, args.model, step)
-                if measure is not sess:
-                    copy_weights(net, sess, measure)
+                copy_weights(net, sess, measure)
             if os.path.isdir(resume_dir):
                 shutil.rmtree(resume_dir)
             test_acc = accuracy(measure, net, *data['test'])

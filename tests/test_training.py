@@ -120,8 +120,8 @@ def train_model_2_briefly(folder, *options, callback=None):
 
 
 @needs_mnist
-@pytest.mark.skipif(not train.bfloat16_native(), reason='this CPU does not compute in bfloat16')
-def test_bfloat16_trains_in_bfloat16_and_measures_in_float32(tmp_path):
+@pytest.mark.skipif(not train.onednn_allowed(), reason='TF_ENABLE_ONEDNN_OPTS=0 turns bfloat16 off')
+def test_bfloat16_training_is_measured_in_float32(tmp_path):
     images = np.random.default_rng(0).random((20, 784), dtype=np.float32)
     measured = []
 
@@ -136,10 +136,27 @@ def test_bfloat16_trains_in_bfloat16_and_measures_in_float32(tmp_path):
         measured.append(np.array_equal(sess.run(net.logits, {net.x: images}), expected))
     train_model_2_briefly(tmp_path / 'bf16', '--bfloat16', callback=compare)
     assert measured == [True, True]
+
+
+@needs_mnist
+@pytest.mark.skipif(not train.bfloat16_native(), reason='this CPU does not compute in bfloat16')
+def test_bfloat16_trains_in_bfloat16(tmp_path):
+    train_model_2_briefly(tmp_path / 'bf16', '--bfloat16')
     train_model_2_briefly(tmp_path / 'fp32', '--no-bfloat16')
     bf16, fp32 = weights(tmp_path / 'bf16'), weights(tmp_path / 'fp32')
     assert not np.allclose(bf16['fc1/W'], fp32['fc1/W'], atol=1e-6)    # it did train in bfloat16
     assert np.allclose(bf16['fc1/W'], fp32['fc1/W'], atol=0.01)        # ... to about the same
+
+
+def test_bfloat16_is_for_model_2_and_needs_onednn(monkeypatch):
+    defaults = dict(epochs=1, batch_size=32, learning_rate=1e-3)
+    assert not train.parse_args(1, defaults, []).bfloat16
+    assert train.parse_args(2, defaults, []).bfloat16 == train.bfloat16_native()
+    monkeypatch.setenv('TF_ENABLE_ONEDNN_OPTS', '0')
+    assert not train.parse_args(2, defaults, []).bfloat16
+    with pytest.raises(SystemExit) as stop:
+        train.parse_args(2, defaults, ['--bfloat16'])
+    assert stop.value.code == 2
 
 
 @needs_mnist
