@@ -121,7 +121,8 @@ def train_model_2_briefly(folder, *options, callback=None):
 
 @needs_mnist
 @pytest.mark.skipif(not train.onednn_allowed(), reason='TF_ENABLE_ONEDNN_OPTS=0 turns bfloat16 off')
-def test_bfloat16_training_is_measured_in_float32(tmp_path):
+def test_bfloat16_training_is_measured_in_float32(tmp_path, monkeypatch):
+    monkeypatch.setenv('TF_ENABLE_ONEDNN_OPTS', '1')   # as at import; the prediction tests set 0 later
     images = np.random.default_rng(0).random((20, 784), dtype=np.float32)
     measured = []
 
@@ -140,7 +141,8 @@ def test_bfloat16_training_is_measured_in_float32(tmp_path):
 
 @needs_mnist
 @pytest.mark.skipif(not train.bfloat16_native(), reason='this CPU does not compute in bfloat16')
-def test_bfloat16_trains_in_bfloat16(tmp_path):
+def test_bfloat16_trains_in_bfloat16(tmp_path, monkeypatch):
+    monkeypatch.setenv('TF_ENABLE_ONEDNN_OPTS', '1')   # as at import; the prediction tests set 0 later
     train_model_2_briefly(tmp_path / 'bf16', '--bfloat16')
     train_model_2_briefly(tmp_path / 'fp32', '--no-bfloat16')
     bf16, fp32 = weights(tmp_path / 'bf16'), weights(tmp_path / 'fp32')
