@@ -165,10 +165,10 @@ def session_config(threads, bfloat16=False):
     compute convolutions and matrix products in bfloat16 (oneDNN's automatic
     mixed precision), variables staying float32."""
     import tensorflow as tf
-    from tensorflow.core.protobuf import rewriter_config_pb2
     n = threads or os.cpu_count() or 1
     config = tf.compat.v1.ConfigProto(intra_op_parallelism_threads=n, inter_op_parallelism_threads=1)
     if bfloat16:
+        from tensorflow.core.protobuf import rewriter_config_pb2
         config.graph_options.rewrite_options.auto_mixed_precision_onednn_bfloat16 = \
             rewriter_config_pb2.RewriterConfig.ON
     return config

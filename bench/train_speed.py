@@ -6,8 +6,9 @@ defaults for model 2, trained one after the other in the same run.
 Tutorial recipe: batch 50, Adam at a constant 1e-4, dropout 0.5, no
 augmentation, no weight averaging, up to 20,000 steps (stopped once it passes
 99.2%), in float32 as the tutorial was (or, with --tutorial-bfloat16, with
-our bfloat16 setting, to see what the recipe alone gains). Ours: the defaults of create_model_2.py. Test accuracy is measured
-every eighth of an epoch until a run passes 99.2%, then at the end. Times are
+our bfloat16 setting, to see what the recipe alone gains). Ours: the
+defaults of create_model_2.py. Test accuracy is measured every eighth of an
+epoch until a run passes 99.2%, then at the end. Times are
 those train.train reports: from its start (data loading included), with the
 time spent measuring accuracy (test and validation) left out.
 """
