@@ -1,4 +1,4 @@
-"""The training distortions: fast, and the same for the same seed."""
+"""The training distortions: the matrix smoothing is SciPy's Gaussian filter, and the same seed gives the same distortion."""
 import numpy as np
 from scipy import ndimage
 
