@@ -15,7 +15,7 @@ import sys
 
 import numpy as np
 
-EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_PIPE_CLOSED = 1, 2, 130, 141
 IMAGE_TYPES = ('.png', '.jpg', '.jpeg', '.gif', '.bmp', '.tif', '.tiff', '.webp', '.ppm', '.pgm')
 
 
@@ -303,19 +303,27 @@ def read_pictures(model_number, args, paths, pool):
 
 
 def main(model_number, argv=None):
-    """Read and print; Ctrl-C stops with one line (exit 130), not a traceback."""
+    """Read and print; Ctrl-C stops with one line (exit 130), not a traceback.
+    When the reader of our output goes away (`| head`), stop quietly as a
+    shell tool would (exit 141, as if killed by SIGPIPE): what was not
+    printed yet is sent nowhere rather than failing again at exit."""
     try:
         read_and_print(model_number, argv)
     except KeyboardInterrupt:
         print('interrupted', file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(EXIT_PIPE_CLOSED)
 
 
 def read_and_print(model_number, argv):
     args = parse_args(model_number, argv)
     if args.evaluate:
         import evaluate
-        sys.exit(evaluate.main(args))
+        status = evaluate.main(args)
+        sys.stdout.flush()
+        sys.exit(status)
     paths, errors = expand_inputs(args.inputs)
     for e in errors:
         print(f'error: {e}', file=sys.stderr)
@@ -339,4 +347,5 @@ def read_and_print(model_number, argv):
         else:
             text = describe(digits, args.top_k, args.min_confidence)
             print(text if alone else f'{path}\t{text}')
+    sys.stdout.flush()   # here, so that a closed pipe is noticed in main
     sys.exit(EXIT_FAILED if failed else 0)
