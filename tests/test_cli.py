@@ -269,7 +269,8 @@ NUMBERS = synth.numbers(20, [2, 3, 4, 5, 6], seed=2024)
 
 # Share of NUMBERS read exactly right, per kind of picture. Measured with
 # models/model_2 (checkpoint model.ckpt-5148, weight-averaged): plain, broken
-# and ruled 20/20 each; touching 9/20 with cuts along the path of least ink
+# and ruled 20/20 each; touching 9/20 (8/20 with the bfloat16 model shipped
+# on 2026-11-25) with cuts along the path of least ink
 # and bars by the piece's width (predict.choose), 8/20 with straight cuts
 # and two bars, 5/20 with cuts spaced evenly and 2/20 with a single
 # aspect-ratio guess. The misses are mostly long chains where one part is

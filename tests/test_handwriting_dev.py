@@ -27,6 +27,8 @@ def test_own_handwriting_sources(scores):
 
 
 def test_semeion_does_not_regress(scores):
-    # Measured 0.918 with the shipped model (bench/handwriting.py); the target is 0.95, not met yet.
+    # Measured 0.947 (1509/1593) with the shipped model (bench/handwriting.py,
+    # 2026-11-25); seven runs of the default recipe read 0.947-0.954, so the
+    # 0.95 target is met or missed by the seed. Below 0.94 is a regression.
     right, total = scores['semeion']
-    assert right / total >= 0.85
+    assert right / total >= 0.94

@@ -206,11 +206,15 @@ def test_stretched_scans_are_read_at_mnists_widths(model2):
     images, labels = mnist_data.load(mnist_dir())['test']
     scans = [stretched_scan(d) for d in images[:500].reshape(-1, 28, 28)]
     masks = [imageprepare.ink_map(s) for s in scans]
-    assert sum(imageprepare.stretched(m) for _, m in masks) >= 480
+    stretched = [imageprepare.stretched(m) for _, m in masks]
+    assert sum(stretched) >= 480
     as_stored = model2.probabilities(np.array([imageprepare.prepare_digit(*im) for im in masks])).argmax(1)
     read = read_all(model2, [imageprepare.digit_candidates(s) for s in scans])
     averaged = np.array([digits[0][1].argmax() for digits in read])
-    assert all(len(digits) == 1 and digits[0][0].shape == (28, 28) for digits in read)
+    # A stretched scan is one digit (the few not found stretched take the
+    # number path, where a wide one may be cut)
+    assert all(len(digits) == 1 and digits[0][0].shape == (28, 28)
+               for digits, scan in zip(read, stretched) if scan)
     assert (averaged == labels[:500]).mean() >= (as_stored == labels[:500]).mean() + 0.01
 
 
