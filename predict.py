@@ -22,7 +22,8 @@ IMAGE_TYPES = ('.png', '.jpg', '.jpeg', '.gif', '.bmp', '.tif', '.tiff', '.webp'
 def parse_args(model_number, argv=None):
     p = argparse.ArgumentParser(
         description=f'Print the digit (or number) written in each picture, read by model {model_number}.',
-        epilog='Exit status: 0 all read, 1 some input could not be read, 2 bad usage.')
+        epilog='Exit status: 0 all read, 1 some input could not be read, 2 bad usage, '
+               '130 stopped by Ctrl-C, 141 output closed early (| head).')
     p.add_argument('inputs', nargs='*', metavar='IMAGE',
                    help='image files, folders (read recursively) or glob patterns')
     p.add_argument('--model', default=f'models/model_{model_number}',
@@ -305,15 +306,22 @@ def read_pictures(model_number, args, paths, pool):
 def main(model_number, argv=None):
     """Read and print; Ctrl-C stops with one line (exit 130), not a traceback.
     When the reader of our output goes away (`| head`), stop quietly as a
-    shell tool would (exit 141, as if killed by SIGPIPE): what was not
-    printed yet is sent nowhere rather than failing again at exit."""
+    shell tool would (exit 141, as if killed by SIGPIPE). Output is flushed
+    here, however the run ends (--help too), so that a closed pipe is found
+    here and not at exit; what was not printed yet is sent nowhere."""
     try:
-        read_and_print(model_number, argv)
+        try:
+            read_and_print(model_number, argv)
+        finally:
+            if sys.stdout:      # None when started with stdout closed
+                sys.stdout.flush()
     except KeyboardInterrupt:
         print('interrupted', file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)
     except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)     # stderr may be the same pipe (2>&1)
         sys.exit(EXIT_PIPE_CLOSED)
 
 
@@ -321,9 +329,7 @@ def read_and_print(model_number, argv):
     args = parse_args(model_number, argv)
     if args.evaluate:
         import evaluate
-        status = evaluate.main(args)
-        sys.stdout.flush()
-        sys.exit(status)
+        sys.exit(evaluate.main(args))
     paths, errors = expand_inputs(args.inputs)
     for e in errors:
         print(f'error: {e}', file=sys.stderr)
@@ -347,5 +353,4 @@ def read_and_print(model_number, argv):
         else:
             text = describe(digits, args.top_k, args.min_confidence)
             print(text if alone else f'{path}\t{text}')
-    sys.stdout.flush()   # here, so that a closed pipe is noticed in main
     sys.exit(EXIT_FAILED if failed else 0)

@@ -470,25 +470,27 @@ def test_ctrl_c_stops_with_one_line_and_no_traceback(model, tmp_path, delay):
 
 # ------------------------------------------------------------------ closed pipe
 
-@pytest.mark.parametrize('option, lines_read', [('--json', 1), ('--evaluate', 0)])
+@pytest.mark.parametrize('option, lines_read', [('--json', 1), ('--evaluate', 0), ('--help', 0)])
 def test_output_piped_into_head_stops_quietly(model, tmp_path, option, lines_read):
     """`predict_2.py --json folder | head -1`: the reader closes the pipe
     after one line (or before any), and the run stops without a traceback
     (exit 141, as if by SIGPIPE), whether it finds the pipe closed while
-    printing or at its last flush (--evaluate prints a few lines at the end)."""
+    printing or at its last flush (--evaluate and --help print a few lines
+    at the end). Output is buffered, as in a user's shell."""
     import subprocess
     import sys
     from conftest import user_env
-    for i in range(600):     # 250 kB of JSON lines: more than a pipe holds (64 kB)
+    for i in range(600):     # 145 kB of JSON lines: more than a pipe holds (64 kB)
         shutil.copy(os.path.join(ROOT, sample(f'{i % 10}.png')), tmp_path / f'{i % 10}_{i:03d}.png')
+    env = {k: v for k, v in user_env().items() if k != 'PYTHONUNBUFFERED'}
     proc = subprocess.Popen([sys.executable, os.path.join(ROOT, SCRIPT), '--model', model,
                              option, str(tmp_path)],
-                            cwd=ROOT, env=user_env(), text=True,
+                            cwd=ROOT, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     lines = [proc.stdout.readline() for _ in range(lines_read)]
     proc.stdout.close()
-    stderr = proc.stderr.read()
-    proc.wait(timeout=120)
+    proc.stdout = None          # so that communicate reads stderr only
+    _, stderr = proc.communicate(timeout=120)
     assert all(line.strip() for line in lines)
     assert 'Traceback' not in stderr and 'Exception ignored' not in stderr, stderr
     assert proc.returncode == 141, stderr
