@@ -275,8 +275,10 @@ NUMBERS = synth.numbers(20, [2, 3, 4, 5, 6], seed=2024)
 # and two bars, 5/20 with cuts spaced evenly and 2/20 with a single
 # aspect-ratio guess. The misses are mostly long chains where one part is
 # read with less confidence than the bar, so the whole is kept.
-# Raise the threshold when segmentation improves.
-MIN_ACCURACY = {'plain': 0.9, 'broken': 0.9, 'ruled': 0.9, 'touching': 0.4}
+# The thresholds leave room for at least one number more read wrong than measured,
+# so that a borderline cut decided differently on another CPU's arithmetic
+# does not fail the test. Raise them when segmentation improves.
+MIN_ACCURACY = {'plain': 0.9, 'broken': 0.9, 'ruled': 0.9, 'touching': 0.35}
 
 
 @pytest.fixture(scope='module')
