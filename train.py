@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_PIPE_CLOSED = 1, 2, 130, 141
 
 
 def learning_rate(step, total, peak, warmup, schedule='cosine'):
@@ -375,12 +375,16 @@ def train(args, callback=None, data=None):
                         state_saver.save(sess, os.path.join(resume_dir, 'train.ckpt'), global_step=done)
                         last_save = time.time()
                 step = int(sess.run(step_var))
-            except KeyboardInterrupt:
+            except (KeyboardInterrupt, BrokenPipeError) as stop:   # Ctrl-C, or `| head` closed
                 done = int(sess.run(step_var))
                 state_saver.save(sess, os.path.join(resume_dir, 'train.ckpt'), global_step=done)
-                print(f'\ninterrupted at step {done}/{total}; the previous model in {args.model}/ '
-                      f'is untouched. Continue with the same options plus --resume', file=sys.stderr)
-                sys.exit(EXIT_INTERRUPTED)
+                closed = isinstance(stop, BrokenPipeError)
+                if closed:
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)   # the rest goes nowhere
+                print(f'\n{"output closed" if closed else "interrupted"} at step {done}/{total}; '
+                      f'the previous model in {args.model}/ is untouched. '
+                      'Continue with the same options plus --resume', file=sys.stderr)
+                sys.exit(EXIT_PIPE_CLOSED if closed else EXIT_INTERRUPTED)
             finally:
                 if writer is not None:
                     writer.close()
@@ -433,6 +437,12 @@ def main(model_number, defaults, argv=None):
             evaluate(args, data)
         else:
             train(args, data=data)
+        sys.stdout.flush()      # here, so that a closed pipe is found below
+    except BrokenPipeError:     # output closed after training, or stderr too (2>&1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        sys.exit(EXIT_PIPE_CLOSED)
     except (checkpoint.CheckpointError, FloatingPointError, OSError) as e:
         fail(e)
     except tf.errors.OpError as e:   # e.g. the disk filled up while saving

@@ -267,6 +267,29 @@ def test_ctrl_c_keeps_previous_model_and_says_how_to_resume(tmp_path):
     assert resumed.returncode == 0
 
 
+@needs_mnist
+def test_output_closed_keeps_previous_model_and_says_how_to_resume(tmp_path):
+    """`create_model_1.py | head -1`: the reader goes away after the first
+    progress line. Training stops as if interrupted (exit 141, as if by
+    SIGPIPE), keeps its progress for --resume and the previous model."""
+    folder = tmp_path / 'm'
+    assert run('create_model_1.py', '--steps', 20, '--model', folder).returncode == 0
+    before = {p: open(p, 'rb').read() for p in glob.glob(str(folder / '*'))}
+    env = dict(os.environ, MNIST_DATA_DIR=os.path.abspath(mnist_dir()))
+    proc = subprocess.Popen([sys.executable, 'create_model_1.py', '--steps', '100000',
+                             '--eval-every', '10', '--model', str(folder)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().startswith('step ')
+    proc.stdout.close()
+    proc.stdout = None          # so that communicate reads stderr only
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 141, err
+    assert 'output closed at step' in err and '--resume' in err and 'Traceback' not in err
+    after = {p: open(p, 'rb').read() for p in glob.glob(str(folder / '*')) if os.path.isfile(p)}
+    assert after == before
+    assert glob.glob(str(folder / 'resume' / 'train.ckpt-*.index'))
+
+
 def write_mnist_pngs(folder, count):
     """MNIST test digits as a user would hand them in: black on white,
     uncropped with a wide margin, off-centre."""
