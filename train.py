@@ -375,12 +375,12 @@ def train(args, callback=None, data=None):
                         state_saver.save(sess, os.path.join(resume_dir, 'train.ckpt'), global_step=done)
                         last_save = time.time()
                 step = int(sess.run(step_var))
-            except (KeyboardInterrupt, BrokenPipeError) as stop:   # Ctrl-C, or `| head` closed
+            except (KeyboardInterrupt, BrokenPipeError) as reason:   # Ctrl-C, or `| head` closed
                 done = int(sess.run(step_var))
                 state_saver.save(sess, os.path.join(resume_dir, 'train.ckpt'), global_step=done)
-                closed = isinstance(stop, BrokenPipeError)
+                closed = isinstance(reason, BrokenPipeError)
                 if closed:
-                    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)   # the rest goes nowhere
+                    write_nowhere(1)
                 print(f'\n{"output closed" if closed else "interrupted"} at step {done}/{total}; '
                       f'the previous model in {args.model}/ is untouched. '
                       'Continue with the same options plus --resume', file=sys.stderr)
@@ -439,14 +439,22 @@ def main(model_number, defaults, argv=None):
             train(args, data=data)
         sys.stdout.flush()      # here, so that a closed pipe is found below
     except BrokenPipeError:     # output closed after training, or stderr too (2>&1)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
+        write_nowhere(1, 2)
         sys.exit(EXIT_PIPE_CLOSED)
     except (checkpoint.CheckpointError, FloatingPointError, OSError) as e:
         fail(e)
     except tf.errors.OpError as e:   # e.g. the disk filled up while saving
         fail(f'{args.model}: {e.message.splitlines()[0]}')
+
+
+def write_nowhere(*fds):
+    """Send what is still to be written to these file descriptors (1: stdout,
+    2: stderr) nowhere, once their reader has gone, rather than fail again
+    when Python flushes them at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for fd in fds:
+        os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 def fail(error):
