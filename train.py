@@ -329,6 +329,7 @@ def train(args, callback=None, data=None):
                 if last is None:
                     raise checkpoint.CheckpointError(f'nothing to resume in {resume_dir}/')
                 state_saver.restore(sess, last)
+                state_saver.recover_last_checkpoints([last])    # so the next save replaces it
                 start = int(sess.run(step_var))
                 print(f'resuming from step {start}/{total}')
             elif os.path.isdir(resume_dir):

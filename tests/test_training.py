@@ -201,6 +201,22 @@ def test_resume_continues_where_it_stopped(tmp_path, capsys, average):
 
 
 @needs_mnist
+def test_interrupting_a_resumed_run_keeps_only_the_latest_state(tmp_path, capsys):
+    """Each interruption saves the training state; the one the run resumed
+    from is then removed, so that a run interrupted often does not fill the
+    disk (model 2's state is about 50 MB: weights, Adam's two moments and
+    their average)."""
+    def interrupt(step, sess, net, seconds):
+        raise KeyboardInterrupt
+    for resume in ({}, {'resume': True}):
+        with pytest.raises(SystemExit) as stop:
+            train.train(args_for(1, tmp_path / 'm', steps=60, seed=3, **resume), callback=interrupt)
+        assert stop.value.code == train.EXIT_INTERRUPTED
+    states = glob.glob(str(tmp_path / 'm' / 'resume' / 'train.ckpt-*.index'))
+    assert [os.path.basename(p) for p in states] == ['train.ckpt-12.index']
+
+
+@needs_mnist
 def test_logdir_writes_tensorboard_events(tmp_path):
     train.train(args_for(1, tmp_path / 'm', steps=20, logdir=tmp_path / 'logs'))
     events = glob.glob(str(tmp_path / 'logs' / 'events.out.tfevents.*'))
