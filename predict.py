@@ -319,9 +319,8 @@ def main(model_number, argv=None):
         print('interrupted', file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)
     except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)     # stderr may be the same pipe (2>&1)
+        from train import write_nowhere
+        write_nowhere(1, 2)     # stderr may be the same pipe (2>&1)
         sys.exit(EXIT_PIPE_CLOSED)
 
 
