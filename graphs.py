@@ -12,12 +12,20 @@ v1 = tf.compat.v1
 class Net:
     """What a script needs from a built graph."""
 
-    def __init__(self, x, logits, weights, dropout=None):
+    def __init__(self, x, logits, weights, features, dropout=None):
         self.x = x                  # float32 [None, 784], ink high, 0..1
         self.logits = logits        # float32 [None, 10]
         self.probabilities = tf.nn.softmax(logits, name='probabilities')
-        self.weights = weights      # {name: variable}: exactly what a model checkpoint holds
+        self.weights = weights      # {name: variable}: the digit classifier, trained by train.py
         self.dropout = dropout      # dropout rate, 0 unless fed while training
+        # What the last layer sees, and the head on it that tells one digit
+        # from several touching ones (touching.py), fitted after training.
+        # A model checkpoint holds the weights and the head; restoring one
+        # saved before the head existed sets `several` to None.
+        self.features = features    # float32 [None, F]
+        self.head = several_head(features)
+        self.several = tf.sigmoid(tf.matmul(features, self.head['several/W'])[:, 0]
+                                  + self.head['several/b'], name='several')
 
 
 def softmax_regression():
@@ -26,7 +34,14 @@ def softmax_regression():
     W = tf.Variable(tf.zeros([784, 10]), name='W')
     b = tf.Variable(tf.zeros([10]), name='b')
     logits = tf.add(tf.matmul(x, W), b, name='logits')
-    return Net(x, logits, {'W': W, 'b': b})
+    return Net(x, logits, {'W': W, 'b': b}, features=x)
+
+
+def several_head(features):
+    """The logistic regression's weights, {name: variable}; zeros until fitted."""
+    size = features.shape[1]
+    return {'several/W': tf.Variable(tf.zeros([size, 1]), trainable=False, name='several/W'),
+            'several/b': tf.Variable(tf.zeros([1]), trainable=False, name='several/b')}
 
 
 def _weight(name, shape, fan_in):
@@ -65,10 +80,10 @@ def convnet():
 
     h = conv_pool(tf.reshape(x, [-1, 28, 28, 1]), 'conv1')
     h = conv_pool(h, 'conv2')
-    h = tf.nn.relu(tf.matmul(tf.reshape(h, [-1, 7 * 7 * 64]), w['fc1/W']) + w['fc1/b'])
-    h = tf.nn.dropout(h, rate=dropout)
+    features = tf.nn.relu(tf.matmul(tf.reshape(h, [-1, 7 * 7 * 64]), w['fc1/W']) + w['fc1/b'])
+    h = tf.nn.dropout(features, rate=dropout)
     logits = tf.add(tf.matmul(h, w['fc2/W']), w['fc2/b'], name='logits')
-    return Net(x, logits, w, dropout)
+    return Net(x, logits, w, features, dropout)
 
 
 BUILDERS = {1: softmax_regression, 2: convnet}

@@ -5,7 +5,7 @@ Images are prepared first (no TensorFlow needed; with many pictures, by
 worker processes while TensorFlow loads), then TensorFlow is imported, the
 graph built and the checkpoint restored once, and the digits are classified
 in batches; the parts of touching digits are prepared and read only for
-pieces the model is unsure of.
+pieces the model takes for several digits.
 """
 import argparse
 import glob
@@ -87,16 +87,24 @@ class Classifier:
             self.net = graphs.BUILDERS[model_number]()
             self.sess = tf.compat.v1.Session(config=session_config(None))
             self.prefix = checkpoint.restore(self.sess, self.net, model_path, model_number)
+        self.tells_touching = self.net.several is not None
+
+    def read(self, images):
+        """images: [n, 28, 28] -> probabilities [n, 10], and the probability
+        that each holds several touching digits [n] (zeros for a model
+        saved before it had a head for that)."""
+        outputs = [self.net.probabilities] + ([self.net.several] if self.tells_touching else [])
+        probs, several = [np.zeros((0, 10), np.float32)], [np.zeros(0, np.float32)]
+        for i in range(0, len(images), 1000):
+            batch = np.asarray(images[i:i + 1000], np.float32).reshape(-1, 784)
+            out = self.sess.run(outputs, {self.net.x: batch})
+            probs.append(out[0])
+            several.append(out[1] if self.tells_touching else np.zeros(len(batch), np.float32))
+        return np.concatenate(probs), np.concatenate(several)
 
     def probabilities(self, images):
         """images: [n, 28, 28] -> [n, 10]"""
-        if len(images) == 0:
-            return np.zeros((0, 10), np.float32)
-        out = []
-        for i in range(0, len(images), 1000):
-            batch = np.asarray(images[i:i + 1000], np.float32).reshape(-1, 784)
-            out.append(self.sess.run(self.net.probabilities, {self.net.x: batch}))
-        return np.concatenate(out)
+        return self.read(images)[0]
 
 
 def prepare_one(path, single=False):
@@ -148,29 +156,29 @@ def read_all(classifier, prepared, mapper=map, batch=256):
 
     `prepared` may be an iterator over pictures still being prepared: their
     digits are read a batch at a time as they arrive, so that reading the
-    first overlaps preparing the last. Then, for the wide pieces read
-    unsurely enough that a cut could win (see choose), the parts they could
-    be cut into are prepared (imageprepare.cut_candidates, run by `mapper`:
-    the workers' map when there are workers) and read."""
+    first overlaps preparing the last. Then, for the wide pieces the model
+    takes for several touching digits, the parts they could be cut into are
+    prepared (imageprepare.cut_candidates, run by `mapper`: the workers' map
+    when there are workers) and read, and the best cut chosen (choose)."""
     from imageprepare import cut_candidates, shown
-    pictures, wholes, probs = [], [], []
+    pictures, wholes, reads = [], [], []
 
     def read_new_wholes():
-        probs.extend(whole_probabilities(classifier, [w for w, _ in wholes[len(probs):]]))
+        reads.extend(read_wholes(classifier, [w for w, _ in wholes[len(reads):]]))
 
     for entries in prepared:
         pictures.append(entries)
         if isinstance(entries, list):
             wholes += entries
-            if len(wholes) - len(probs) >= batch:
+            if len(wholes) - len(reads) >= batch:
                 read_new_wholes()
     read_new_wholes()
 
-    ratios = {i: piece[2] for i, (_, piece) in enumerate(wholes) if piece is not None}
-    unsure = [i for i, ratio in ratios.items() if could_cut(probs[i], ratio)]
-    cuts = dict(zip(unsure, mapper(cut_candidates, [wholes[i][1] for i in unsure])))
-    part_probs = iter(classifier.probabilities(np.array(
-        [part for i in unsure for part in cuts[i][0]])))    # in the order they are used below
+    several = [i for i, (_, piece) in enumerate(wholes)
+               if piece is not None and reads[i][1] > SEVERAL]
+    cuts = dict(zip(several, mapper(cut_candidates, [wholes[i][1] for i in several])))
+    part_reads = zip(*classifier.read(np.array(
+        [part for i in several for part in cuts[i][0]]).reshape(-1, 28, 28)))  # in the order used below
     results, i = [], 0
     for entries in pictures:
         if not isinstance(entries, list):
@@ -178,69 +186,58 @@ def read_all(classifier, prepared, mapper=map, batch=256):
             continue
         digits = []
         for whole, _ in entries:
-            whole = shown(whole)   # a stretched scan's stack: the median width
+            whole = (shown(whole), reads[i][0])   # a stretched scan's stack: the median width
             if i in cuts:
                 parts, ways = cuts[i]
-                read = [(part, next(part_probs)) for part in parts]
-                digits += choose((whole, probs[i]), [[read[k] for k in way] for way in ways], ratios[i])
+                read = [(part, *next(part_reads)) for part in parts]
+                digits += choose(whole, reads[i][1], [[read[k] for k in way] for way in ways])
             else:
-                digits.append((whole, probs[i]))
+                digits.append(whole)
             i += 1
         results.append(digits)
     return results
 
 
-def whole_probabilities(classifier, wholes):
-    """The probabilities of each whole (imageprepare.digit_candidates); for
-    a stretched scan's stack of widths, their average: the digit's own
+def read_wholes(classifier, wholes):
+    """(probabilities, several) of each whole (imageprepare.digit_candidates);
+    for a stretched scan's stack of widths, their average: the digit's own
     width is unknown, so the reading is averaged over MNIST's typical ones."""
     stacks = [w.reshape(-1, 28, 28) for w in wholes]
     if not stacks:
         return []
-    probs = classifier.probabilities(np.concatenate(stacks))
+    probs, several = classifier.read(np.concatenate(stacks))
     ends = np.cumsum([len(s) for s in stacks])[:-1]
-    return [p.mean(axis=0) for p in np.split(probs, ends)]
+    return [(p.mean(axis=0), s.mean()) for p, s in zip(np.split(probs, ends), np.split(several, ends))]
 
 
-MARGIN = 0.1   # how much surer than the whole a cut must be read
-# By the piece's width over height (below the first number): the bar a cut's
-# least sure part must pass, and the confidence in the whole at which it is
-# no longer cut. The wider the piece, the likelier it is several digits.
-# (Of 423 touching pairs of MNIST and of our drawings cut right in trials,
-# none had a whole read above 0.76, 0.83 and 0.89 in these three bands.)
-CUT_RULES = ((0.9, 0.9, 0.8), (1.2, 0.85, 0.85), (float('inf'), 0.8, 0.9))
-# Width over height of MNIST's training digits of each class at the 99th
-# percentile (ink above 0.3; quantised, so 0.3-1.5% are wider): a piece
-# wider read as that digit is probably not that digit, but touching ones.
-WIDEST = (1.43, 0.95, 1.67, 1.25, 1.25, 1.67, 1.18, 1.25, 1.25, 1.05)
+SEVERAL = 0.5   # the head's probability of several digits above which a piece may be cut
+LEAST_SURE = 0.5   # a cut is taken only if each of its parts is read at least this surely
+ONE_DIGIT_PRIOR = 1.0   # log odds in favour of one digit before reading: most pieces are one
 
 
-def cut_rule(aspect):
-    """(bar, most sure whole) for a piece `aspect` times as wide as tall."""
-    return next((bar, most) for limit, bar, most in CUT_RULES if aspect < limit)
+def log_likelihood(parts):
+    """How likely it is that `parts` ((28x28, probabilities, several) each)
+    are each one digit, read as the model reads them: the sum of log
+    confidence + log(1 - the head's probability of several digits)."""
+    return sum(np.log(p.max()) + np.log(1 - several + 1e-6) for _, p, several in parts)
 
 
-def could_cut(probs, aspect):
-    """Whether a cut could beat a whole read with these probabilities: only
-    then are its parts worth preparing."""
-    return probs.max() < cut_rule(aspect)[1]
-
-
-def choose(whole, splits, aspect):
-    """One digit (whole: (28x28, probabilities)), or the cut into touching
-    digits the model is surest of, for a piece `aspect` times as wide as
-    tall. A cut wins only if the whole is read unsurely (could_cut) and the
-    cut's least sure part with confidence above a bar (CUT_RULES) and MARGIN
-    above the whole's, so an ordinary digit is not cut by accident; just
-    above the whole's is enough when the whole is read as a digit seldom
-    that wide (WIDEST)."""
-    bar = cut_rule(aspect)[0]
-    margin = 0.0 if aspect > WIDEST[whole[1].argmax()] else MARGIN
-    best = max(splits, key=lambda s: min(q.max() for _, q in s), default=None)
-    if (best and could_cut(whole[1], aspect)
-            and min(q.max() for _, q in best) > max(bar, whole[1].max() + margin)):
-        return best
-    return [whole]
+def choose(whole, several, splits):
+    """The whole piece (28x28, probabilities) as one digit, or the likeliest
+    way to cut it into touching digits (splits: per way, (28x28,
+    probabilities, several) per part). The likeliest way is the one whose
+    parts are read most surely and most surely as one digit each, so a cut
+    that leaves two digits together loses to one that parts them, and of
+    two that read as well the one with fewer parts wins. It is taken if each
+    of its parts is read at least LEAST_SURE, and it is likelier than the
+    whole: the head's `several` against 1 - `several`, times each side's
+    reading, the whole's favoured by ONE_DIGIT_PRIOR."""
+    best = max(splits, key=log_likelihood, default=None)
+    if best is None or min(p.max() for _, p, _ in best) < LEAST_SURE:
+        return [whole]
+    cut = np.log(several) + log_likelihood(best)
+    one = np.log(1 - several + 1e-6) + np.log(whole[1].max()) + ONE_DIGIT_PRIOR
+    return [(part, p) for part, p, _ in best] if cut > one else [whole]
 
 
 def describe(digits, top_k=None, min_confidence=None):
@@ -300,6 +297,10 @@ def read_pictures(model_number, args, paths, pool):
     except Exception as e:   # CheckpointError, or TensorFlow failing to start
         print(f'error: {e}', file=sys.stderr)
         sys.exit(EXIT_FAILED)
+    if not (classifier.tells_touching or args.single):
+        print(f'note: {classifier.prefix} was saved before models learnt to tell touching '
+              f'digits apart, so they are read as one; train it again with '
+              f'python create_model_{model_number}.py', file=sys.stderr)
     return read_all(classifier, prepared, map if pool is None else pool.map)
 
 

@@ -85,6 +85,9 @@ def parse_args(model_number, defaults, argv=None):
                    help='evaluate and save an exponential moving average of the weights '
                         'with this decay, 0 for none (default: %(default)s)')
     p.add_argument('--seed', type=int, default=0, help='random seed (default: %(default)s)')
+    p.add_argument('--head-pictures', type=positive(int), default=4000,
+                   help='pictures to make and fit the touching-digits head on, after training '
+                        '(default: %(default)s, about 20 seconds; fewer for a quick run)')
     p.add_argument('--logdir', help='write TensorBoard summaries here')
     p.add_argument('--resume', action='store_true',
                    help='continue the interrupted run saved in MODEL/resume/')
@@ -376,6 +379,9 @@ def train(args, callback=None, data=None):
                         state_saver.save(sess, os.path.join(resume_dir, 'train.ckpt'), global_step=done)
                         last_save = time.time()
                 step = int(sess.run(step_var))
+                with averaged_weights(sess, net, average):
+                    copy_weights(net, sess, measure)
+                    fit_head(measure, net, data, args, also=sess)
             except (KeyboardInterrupt, BrokenPipeError) as reason:   # Ctrl-C, or `| head` closed
                 done = int(sess.run(step_var))
                 state_saver.save(sess, os.path.join(resume_dir, 'train.ckpt'), global_step=done)
@@ -399,6 +405,32 @@ def train(args, callback=None, data=None):
             print(f'saved {prefix}')
             print(f'test accuracy {test_acc:.4f}')
             return test_acc
+
+
+def in_batches(sess, tensor, x, images, batch=1000):
+    """`tensor` for all `images` ([n, 28, 28]), computed a batch at a time."""
+    images = images.reshape(-1, 784)
+    return np.concatenate([sess.run(tensor, {x: images[i:i + batch]})
+                           for i in range(0, len(images), batch)])
+
+
+def fit_head(sess, net, data, args, also=None):
+    """Fit the head that tells one digit from several touching ones (see
+    touching.py) on args.head_pictures pictures made from the training
+    digits, and say how often it is right on a quarter as many made from
+    the validation digits. The
+    network's weights in `sess` are the finished model's; the head is put
+    into `sess` and, if given, `also`."""
+    import touching
+    rng = np.random.default_rng(args.seed)
+    print(f'fitting the touching-digits head on {args.head_pictures} pictures')
+    wholes, several = touching.examples(data['train'][0], args.head_pictures, rng)
+    head = touching.fit_logistic(in_batches(sess, net.features, net.x, wholes), several)
+    for s in {sess, also or sess}:
+        load_weights(net.head.values(), head, s)
+    wholes, several = touching.examples(data['validation'][0], max(100, args.head_pictures // 4), rng)
+    right = np.mean((in_batches(sess, net.several, net.x, wholes) > 0.5) == several)
+    print(f'it tells them apart in {right:.1%} of {len(several)} validation pictures')
 
 
 def write_summaries(writer, step, values):

@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.join(ROOT, 'bench'))
 import mnist_data  # noqa: E402
 import photo_conditions as photo  # noqa: E402
 import synth  # noqa: E402
+from touching import touching  # noqa: E402
 from predict import Classifier, describe, prepare, read_all  # noqa: E402
 
 
@@ -41,29 +42,6 @@ def read_exactly(classifier, truths, folder, **kind):
     return sum(isinstance(r, list) and describe(r) == text for r, text in zip(results, truths))
 
 
-def inked_columns(img):
-    """`img` cropped sideways to its ink."""
-    columns = np.flatnonzero(img.max(axis=0) > 100)
-    return img[:, columns.min():columns.max() + 1]
-
-
-def touching(a, b, dy, closer):
-    """Two MNIST digits (28x28, ink high) enlarged 4x side by side, the second
-    `dy` px lower and slid left until its ink touches the first's, then
-    `closer` px more: black on white."""
-    a, b = (inked_columns(np.asarray(Image.fromarray(d).resize((112, 112), Image.BILINEAR)))
-            for d in (a, b))
-    page = np.zeros((172, a.shape[1] + b.shape[1] + 80), np.uint8)
-    page[30:142, 20:20 + a.shape[1]] = a
-    first = ndimage.binary_dilation(page > 100)
-    x = 20 + a.shape[1] + 10
-    while x > 20 and not (first[30 + dy:142 + dy, x:x + b.shape[1]] & (b > 100)).any():
-        x -= 1
-    region = page[30 + dy:142 + dy, x - closer:x - closer + b.shape[1]]
-    np.maximum(region, b, out=region)
-    return Image.fromarray(255 - page[:, :np.flatnonzero(page.max(axis=0)).max() + 30])
-
-
 def mnist_pairs(images, labels, folder, count=600, seed=2):
     """(paths, truths) of `count` touching pairs of MNIST test digits 5000-9999."""
     images = np.round(images.reshape(-1, 28, 28) * 255).astype(np.uint8)
@@ -73,7 +51,7 @@ def mnist_pairs(images, labels, folder, count=600, seed=2):
         i, j = rng.integers(5000, 10000, 2)
         truths.append(f'{labels[i]}{labels[j]}')
         paths.append(os.path.join(folder, f'{n:03d}_{truths[-1]}.png'))
-        touching(images[i], images[j], int(rng.integers(-8, 9)), int(rng.integers(0, 7))).save(paths[-1])
+        touching([images[i], images[j]], rng).save(paths[-1])
     return paths, truths
 
 

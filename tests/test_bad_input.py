@@ -142,7 +142,8 @@ def model_fixture(number, tmp_path_factory, steps):
         pytest.skip(f'models/model_{number} is missing and MNIST is not available to train '
                     'a small one (set MNIST_DATA_DIR)')
     trained = dest / 'tiny'
-    result = run(f'create_model_{number}.py', '--steps', steps, '--model', trained, '--data-dir', data)
+    result = run(f'create_model_{number}.py', '--steps', steps, '--head-pictures', 200,
+                 '--model', trained, '--data-dir', data)
     assert result.returncode == 0, f'could not train a tiny model {number}:\n{result.stderr}'
     return trained
 

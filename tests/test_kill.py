@@ -58,7 +58,7 @@ def mnist_dir():
 
 def start_training(model, seed, data, log):
     return subprocess.Popen([sys.executable, 'create_model_1.py', '--steps', str(STEPS),
-                             '--seed', str(seed), '--model', str(model), '--data-dir', data],
+                             '--head-pictures', '200', '--seed', str(seed), '--model', str(model), '--data-dir', data],
                             cwd=ROOT, env=user_env(), stdout=log, stderr=subprocess.STDOUT)
 
 

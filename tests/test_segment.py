@@ -117,38 +117,53 @@ def test_pieces_side_by_side_stay_two_digits():
     assert len(segment.group_digits(mask)) == 2
 
 
-def read(digit, confidence):
-    """A 28x28 and its probabilities, `digit` read with `confidence`."""
+def read(digit, confidence, several=0.0):
+    """A part: a 28x28, its probabilities (`digit` read with `confidence`)
+    and the head's probability that it holds several digits."""
     p = np.full(10, (1 - confidence) / 9, np.float32)
     p[digit] = confidence
-    return (np.zeros((28, 28), np.float32), p)
+    return (np.zeros((28, 28), np.float32), p, several)
 
 
-def test_the_wider_a_piece_the_less_evidence_a_cut_needs():
+def digits(way):
+    return [int(p.argmax()) for _, p, *_ in way]
+
+
+def test_the_cut_chosen_parts_the_digits_rather_than_leaving_two_together():
     from predict import choose
-    whole = read(8, 0.6)
-    cut = [read(1, 0.87), read(3, 0.95)]
-    assert choose(whole, [cut], aspect=0.8) == [whole]       # 0.87 is below 0.9
-    assert choose(whole, [cut], aspect=1.0) == cut           # but above 0.85
-    weaker = [read(1, 0.82), read(3, 0.95)]
-    assert choose(whole, [weaker], aspect=1.0) == [whole]
-    assert choose(whole, [weaker], aspect=1.3) == weaker     # above 0.8
-    sure = read(8, 0.8)
-    assert choose(sure, [cut], aspect=1.0) == [sure]          # not 0.1 above the whole
-    rare = read(9, 0.86)                                      # a 9 this wide is rare: no margin
-    assert choose(rare, [cut], aspect=1.1) == [rare]          # but read too surely to cut
-    assert choose(rare, [cut], aspect=1.3) == cut             # unless wider still
+    whole = read(8, 0.6)[:2]
+    together = [read(1, 0.97), read(3, 0.97, several=0.9)]   # read surely, but "3" holds two
+    parted = [read(1, 0.9), read(3, 0.9)]
+    for ways in ([together, parted], [parted, together]):
+        chosen = choose(whole, 0.99, ways)
+        assert digits(chosen) == [1, 3] and chosen[1][1] is parted[1][1]
 
 
-def test_a_whole_read_as_a_digit_seldom_that_wide_needs_no_margin():
-    """Over 1.05 as wide as tall, a 9 is rare (about 1% of MNIST's are), a 0 is not:
-    a piece that wide read as 9 is likely two digits."""
+def test_fewer_parts_win_when_all_read_as_well():
     from predict import choose
-    cut = [read(1, 0.87), read(3, 0.95)]
-    zero, nine, sure_nine = read(0, 0.8), read(9, 0.8), read(9, 0.92)
-    assert choose(zero, [cut], aspect=1.1) == [zero]        # 0.87 is not 0.1 above 0.8
-    assert choose(nine, [cut], aspect=1.1) == cut
-    assert choose(sure_nine, [cut], aspect=1.5) == [sure_nine]   # read surely: never cut
+    two, three = [read(4, 0.95), read(7, 0.95)], [read(4, 0.95), read(1, 0.95), read(1, 0.95)]
+    assert digits(choose(read(8, 0.6)[:2], 0.99, [three, two])) == [4, 7]
+
+
+def test_a_cut_with_a_part_read_unsurely_leaves_the_piece_whole():
+    from predict import choose
+    whole = read(0, 0.3)[:2]
+    assert choose(whole, 0.99, [[read(1, 0.95), read(3, 0.45)]]) == [whole]
+    assert choose(whole, 0.99, []) == [whole]
+    assert digits(choose(whole, 0.99, [[read(1, 0.95), read(3, 0.55)]])) == [1, 3]
+
+
+def test_a_cut_must_be_likelier_than_the_whole_which_one_digit_favours():
+    """The head's probability of several digits against one, times each
+    side's reading; a piece is one digit unless the cut is e (2.7) times likelier."""
+    from predict import choose
+    cut = [read(1, 0.9), read(3, 0.9)]                  # likelihood 0.81
+    whole = read(8, 0.6)[:2]
+    assert digits(choose(whole, 0.9, [cut])) == [1, 3]   # 0.9 x 0.81 against 0.1 x 0.6 x e
+    assert choose(whole, 0.6, [cut]) == [whole]          # 0.6 x 0.81 against 0.4 x 0.6 x e
+    sure = read(8, 0.99)[:2]
+    assert choose(sure, 0.75, [cut]) == [sure]           # 0.75 x 0.81 against 0.25 x 0.99 x e
+    assert digits(choose(sure, 0.8, [cut])) == [1, 3]    # 0.8 x 0.81 against 0.2 x 0.99 x e
 
 
 def test_a_piece_as_narrow_as_a_1_beside_a_0_may_be_cut():

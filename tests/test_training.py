@@ -3,6 +3,7 @@ import glob
 import gzip
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -78,7 +79,7 @@ def test_wrong_model_checkpoint_is_named(tmp_path):
 
 def args_for(model_number, folder, **options):
     defaults = dict(epochs=1, batch_size=100, learning_rate=0.003)
-    argv = ['--model', str(folder), '--data-dir', mnist_dir()]
+    argv = ['--model', str(folder), '--data-dir', mnist_dir(), '--head-pictures', '200']
     for k, v in options.items():
         argv += [f'--{k.replace("_", "-")}'] + ([] if v is True else [str(v)])
     return train.parse_args(model_number, defaults, argv)
@@ -114,9 +115,39 @@ def test_batches_are_distorted_ahead_the_same_as_in_step():
 
 def train_model_2_briefly(folder, *options, callback=None):
     argv = ['--model', str(folder), '--data-dir', mnist_dir(), '--steps', '8',
-            '--eval-every', '4', '--seed', '1'] + list(options)
+            '--eval-every', '4', '--seed', '1', '--head-pictures', '200'] + list(options)
     return train.train(train.parse_args(2, dict(epochs=1, batch_size=32, learning_rate=1e-3), argv),
                        callback=callback)
+
+
+@needs_mnist
+def test_model_2_is_saved_with_its_touching_digits_head_fitted(tmp_path, capsys):
+    """Even after 8 steps the hidden features tell touching digits from one
+    well; an unfitted head (zeros) would say 0.5 to everything."""
+    import mnist_data
+    import touching
+    from predict import Classifier
+    train_model_2_briefly(tmp_path / 'm', '--head-pictures', '1000')
+    said = re.search(r'it tells them apart in ([\d.]+)% of \d+ validation pictures', capsys.readouterr().out)
+    assert said and float(said.group(1)) > 85
+    images, _ = mnist_data.load(mnist_dir())['test']
+    wholes, several = touching.examples(images, 200, np.random.default_rng(0))
+    classifier = Classifier(2, str(tmp_path / 'm'))
+    assert np.mean((classifier.read(wholes)[1] > 0.5) == several) > 0.85
+
+
+def test_a_model_saved_before_heads_existed_restores_without_one(tmp_path):
+    with tf.Graph().as_default():
+        net = graphs.convnet()
+        with v1.Session() as sess:
+            sess.run(v1.global_variables_initializer())
+            v1.train.Saver(net.weights).save(sess, str(tmp_path / 'model.ckpt-3'))
+    with tf.Graph().as_default():
+        net = graphs.convnet()
+        with v1.Session() as sess:
+            checkpoint.restore(sess, net, str(tmp_path), 2)
+            assert net.several is None
+            assert sess.run(net.logits, {net.x: np.zeros((1, 784))}).shape == (1, 10)
 
 
 @needs_mnist
@@ -172,7 +203,7 @@ def test_average_of_the_weights_is_what_is_evaluated_and_saved(tmp_path):
                 callback=record)
     plain, averaged = weights(tmp_path / 'plain'), weights(tmp_path / 'avg')
     assert len(seen) == 30
-    assert all(np.array_equal(averaged[k], seen[-1][k]) for k in averaged)
+    assert all(np.array_equal(averaged[k], seen[-1][k]) for k in seen[-1])
     assert not np.allclose(averaged['W'], plain['W'], atol=1e-4)
 
 
@@ -227,7 +258,7 @@ def test_logdir_writes_tensorboard_events(tmp_path):
 
 @needs_mnist
 def test_progress_without_terminal_is_plain_lines(tmp_path):
-    result = run('create_model_1.py', '--steps', 50, '--model', tmp_path / 'm')
+    result = run('create_model_1.py', '--steps', 50, '--head-pictures', 200, '--model', tmp_path / 'm')
     assert result.returncode == 0, result.stderr
     lines = [l for l in result.stdout.splitlines() if l.startswith('step ')]
     assert len(lines) == 10 and lines[-1].startswith('step 50/50')
@@ -243,7 +274,7 @@ def test_progress_on_a_terminal_is_a_bar(tmp_path):
     pid, fd = pty.fork()
     if pid == 0:
         os.chdir(ROOT)
-        os.execve(sys.executable, [sys.executable, 'create_model_1.py', '--steps', '50',
+        os.execve(sys.executable, [sys.executable, 'create_model_1.py', '--steps', '50', '--head-pictures', '200',
                                    '--model', str(tmp_path / 'm')], env)
     out = b''
     while True:
@@ -262,11 +293,11 @@ def test_progress_on_a_terminal_is_a_bar(tmp_path):
 @needs_mnist
 def test_ctrl_c_keeps_previous_model_and_says_how_to_resume(tmp_path):
     folder = tmp_path / 'm'
-    assert run('create_model_1.py', '--steps', 20, '--model', folder).returncode == 0
+    assert run('create_model_1.py', '--steps', 20, '--head-pictures', 200, '--model', folder).returncode == 0
     before = {p: open(p, 'rb').read() for p in glob.glob(str(folder / '*'))}
     env = dict(os.environ, MNIST_DATA_DIR=os.path.abspath(mnist_dir()))
     with ctrl_c_reaches_children():
-        proc = subprocess.Popen([sys.executable, 'create_model_1.py', '--steps', '100000',
+        proc = subprocess.Popen([sys.executable, 'create_model_1.py', '--steps', '100000', '--head-pictures', '200',
                                  '--model', str(folder)], cwd=ROOT, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for line in proc.stdout:            # wait until it is really training
@@ -278,7 +309,7 @@ def test_ctrl_c_keeps_previous_model_and_says_how_to_resume(tmp_path):
     assert '--resume' in err and 'Traceback' not in err
     after = {p: open(p, 'rb').read() for p in glob.glob(str(folder / '*')) if os.path.isfile(p)}
     assert after == before
-    resumed = run('create_model_1.py', '--steps', '100000', '--model', folder, '--resume',
+    resumed = run('create_model_1.py', '--steps', '100000', '--head-pictures', '200', '--head-pictures', '200', '--model', folder, '--resume',
                   '--help')
     assert resumed.returncode == 0
 
@@ -289,10 +320,10 @@ def test_output_closed_keeps_previous_model_and_says_how_to_resume(tmp_path):
     progress line. Training stops as if interrupted (exit 141, as if by
     SIGPIPE), keeps its progress for --resume and the previous model."""
     folder = tmp_path / 'm'
-    assert run('create_model_1.py', '--steps', 20, '--model', folder).returncode == 0
+    assert run('create_model_1.py', '--steps', 20, '--head-pictures', 200, '--model', folder).returncode == 0
     before = {p: open(p, 'rb').read() for p in glob.glob(str(folder / '*'))}
     env = dict(os.environ, MNIST_DATA_DIR=os.path.abspath(mnist_dir()))
-    proc = subprocess.Popen([sys.executable, 'create_model_1.py', '--steps', '100000',
+    proc = subprocess.Popen([sys.executable, 'create_model_1.py', '--steps', '100000', '--head-pictures', '200',
                              '--eval-every', '10', '--model', str(folder)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout.readline().startswith('step ')
@@ -330,7 +361,7 @@ def write_mnist_pngs(folder, count):
 ])
 def test_end_to_end_train_then_predict_pngs(tmp_path, model_number, options, least):
     folder = tmp_path / 'model'
-    trained = run(f'create_model_{model_number}.py', '--model', folder, *options)
+    trained = run(f'create_model_{model_number}.py', '--model', folder, '--head-pictures', 200, *options)
     assert trained.returncode == 0, trained.stderr
     labels = write_mnist_pngs(tmp_path / 'pngs', 200)
     result = run(f'predict_{model_number}.py', '--model', folder, '--single', '--json', tmp_path / 'pngs')

@@ -1,0 +1,55 @@
+"""The pictures of touching digits and the head fitted on them (touching.py)."""
+import os
+
+import numpy as np
+import pytest
+
+import touching
+from conftest import ROOT, mnist_dir, needs_mnist
+
+
+def mnist_test_digits():
+    import mnist_data
+    return mnist_data.load(mnist_dir())['test']
+
+
+@needs_mnist
+def test_touching_digits_leave_no_gap_between_them():
+    images, _ = mnist_test_digits()
+    digits = np.round(images.reshape(-1, 28, 28) * 255).astype(np.uint8)
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        picture = np.asarray(touching.touching(digits[rng.integers(0, 10000, rng.integers(2, 5))], rng))
+        ink_columns = np.flatnonzero((picture < 155).any(axis=0))
+        assert np.all(np.diff(ink_columns) == 1)      # no blank column from first ink to last
+
+
+@needs_mnist
+def test_examples_are_prepared_wide_pieces_half_of_them_touching_digits():
+    images, _ = mnist_test_digits()
+    wholes, several = touching.examples(images[:500], 200, np.random.default_rng(0))
+    assert wholes.shape == (len(several), 28, 28) and 150 <= len(several) <= 200
+    assert 0.35 < several.mean() < 0.65
+    assert wholes.min() >= 0 and wholes.max() == pytest.approx(1)
+
+
+def test_logistic_fit_takes_raw_features_of_any_scale():
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(400, 5)) * [1, 100, 0.01, 1, 1] + [0, 50, 3, 0, 0]
+    targets = features[:, 1] / 100 - features[:, 2] * 100 + 2.5 > 0    # separable, by two features
+    W, b = touching.fit_logistic(features, targets)
+    assert W.shape == (5, 1) and b.shape == (1,)
+    assert np.mean((features @ W[:, 0] + b > 0) == targets) > 0.97
+    assert abs(W[0, 0]) < abs(W[2, 0])      # the noise feature weighs little
+
+
+@needs_mnist
+def test_shipped_model_tells_touching_digits_from_one():
+    """On pictures made from MNIST test digits, which its head never saw."""
+    from predict import Classifier
+    images, _ = mnist_test_digits()
+    wholes, several = touching.examples(images[5000:], 400, np.random.default_rng(1))
+    classifier = Classifier(2, os.path.join(ROOT, 'models', 'model_2'))
+    assert classifier.tells_touching
+    _, said = classifier.read(wholes)
+    assert np.mean((said > 0.5) == several) > 0.95

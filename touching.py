@@ -1,0 +1,109 @@
+"""Telling one digit from several touching ones.
+
+A wide piece of ink may be one wide digit (a 0, a 2) or digits whose
+strokes touch. The digit probabilities cannot tell the two apart: a single
+digit read unsurely looks just like a squeezed pair (see the README). So
+each model has a second output, `several`: a logistic regression on what the
+network sees just before its last layer (model 2: the 1024 hidden features;
+model 1: the pixels), giving the probability that a 28x28 holds more than
+one digit. It is fitted once the digits are trained, the network frozen, on
+pictures made here from MNIST digits: single digits at two sizes and 2-4
+digits pushed together until their strokes touch, each prepared exactly as
+a picture to read is (imageprepare.digit_candidates).
+"""
+import numpy as np
+from PIL import Image
+from scipy import ndimage, optimize
+
+import imageprepare
+
+ENLARGED = 112   # MNIST's 28 px enlarged 4x: a digit written on a page
+
+
+def inked_columns(img):
+    """`img` cropped sideways to its ink."""
+    columns = np.flatnonzero(img.max(axis=0) > 100)
+    return img[:, columns.min():columns.max() + 1]
+
+
+def enlarged(digit):
+    return inked_columns(np.asarray(Image.fromarray(digit).resize((ENLARGED, ENLARGED), Image.BILINEAR)))
+
+
+def touching(digits, rng):
+    """MNIST digits (28x28 uint8, ink high) enlarged 4x side by side, each
+    after the first up to 8 px higher or lower and slid left until its ink
+    touches the ink before it, then 0-6 px more: black on white."""
+    digits = [enlarged(d) for d in digits]
+    page = np.zeros((ENLARGED + 60, sum(d.shape[1] for d in digits) + 80), np.uint8)
+    page[30:30 + ENLARGED, 20:20 + digits[0].shape[1]] = digits[0]
+    right = 20 + digits[0].shape[1]
+    for b in digits[1:]:
+        dy, closer = int(rng.integers(-8, 9)), int(rng.integers(0, 7))
+        rows = slice(30 + dy, 30 + ENLARGED + dy)
+        before = ndimage.binary_dilation(page > 100)
+        x = right + 10
+        while x > 20 and not (before[rows, x:x + b.shape[1]] & (b > 100)).any():
+            x -= 1
+        x = max(0, x - closer)
+        region = page[rows, x:x + b.shape[1]]
+        np.maximum(region, b, out=region)
+        right = max(right, x + b.shape[1])
+    return Image.fromarray(255 - page[:, :np.flatnonzero(page.max(axis=0)).max() + 30])
+
+
+def single(digit, rng):
+    """One MNIST digit, black on white: enlarged 4x, or as it is (28 px)
+    somewhere on a small page."""
+    if rng.random() < 0.5:
+        return Image.fromarray(255 - np.pad(enlarged(digit), 30))
+    h, w = rng.integers(40, 120, 2)
+    page = np.zeros((h, w), np.uint8)
+    y, x = rng.integers(0, h - 27), rng.integers(0, w - 27)
+    page[y:y + 28, x:x + 28] = digit
+    return Image.fromarray(255 - page)
+
+
+def examples(images, count, rng):
+    """(wholes [n, 28, 28], several [n] bool): about `count` pictures, half
+    single digits, half 2-4 touching ones (mostly 2), from `images` ([N, 784],
+    0..1), prepared as predict prepares them. Only pieces wide enough to be
+    cut are kept, as only those are ever asked about; a picture whose digits
+    came apart is skipped, since it is not touching digits."""
+    images = np.round(np.asarray(images).reshape(-1, 28, 28) * 255).astype(np.uint8)
+    wholes, several = [], []
+    for n in range(count):
+        k = 1 if n % 2 == 0 else int(rng.choice([2, 2, 2, 3, 4]))
+        picks = images[rng.integers(0, len(images), k)]
+        picture = single(picks[0], rng) if k == 1 else touching(picks, rng)
+        try:
+            entries = imageprepare.digit_candidates(picture)
+        except imageprepare.ImageError:
+            continue
+        if len(entries) == 1 and entries[0][1] is not None:
+            wholes.append(entries[0][0])
+            several.append(k > 1)
+    return np.array(wholes, np.float32).reshape(-1, 28, 28), np.array(several, bool)
+
+
+def fit_logistic(features, targets, l2=1e-3):
+    """(W [F, 1], b [1]) of the logistic regression of `targets` (bool) on
+    `features` [n, F], by L-BFGS; the features standardised while fitting
+    (so that one L2 weight suits features of any scale) and W and b
+    rescaled after, to take raw features."""
+    mean, scale = features.mean(axis=0), features.std(axis=0) + 1e-3
+    z = (features - mean) / scale
+    y = np.asarray(targets, np.float64)
+
+    def loss_and_gradient(wb):
+        w, b = wb[:-1], wb[-1]
+        logits = z @ w + b
+        # log(1 + e^logits) - y * logits, the cross-entropy, computed stably
+        loss = np.mean(np.logaddexp(0, logits) - y * logits) + l2 / 2 * w @ w
+        error = (1 / (1 + np.exp(-logits)) - y) / len(y)
+        return loss, np.append(z.T @ error + l2 * w, error.sum())
+
+    wb = optimize.minimize(loss_and_gradient, np.zeros(z.shape[1] + 1), jac=True,
+                           method='L-BFGS-B', options={'maxiter': 500}).x
+    w = wb[:-1] / scale
+    return w[:, None].astype(np.float32), np.array([wb[-1] - mean @ w], np.float32)
