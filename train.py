@@ -491,5 +491,11 @@ def write_nowhere(*fds):
 
 
 def fail(error):
-    print(f'error: {error}', file=sys.stderr)
+    """Say what went wrong in one line and exit 1; also when no one reads
+    stderr any more (`2>&1 | head`), rather than fail again saying so."""
+    try:
+        print(f'error: {error}', file=sys.stderr)
+        sys.stderr.flush()
+    except BrokenPipeError:
+        write_nowhere(2)
     sys.exit(EXIT_FAILED)

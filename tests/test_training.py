@@ -338,6 +338,22 @@ def test_output_closed_keeps_previous_model_and_says_how_to_resume(tmp_path):
     assert glob.glob(str(folder / 'resume' / 'train.ckpt-*.index'))
 
 
+@needs_mnist
+def test_an_error_with_no_one_reading_still_exits_1(tmp_path):
+    """`create_model_1.py --evaluate --model nowhere 2>&1 | true`: the
+    reader has gone before the error is written; the exit status still
+    says the run failed, and nothing is left to complain about it (it
+    exited 120 when Python failed to flush at exit). Output is buffered, as
+    in a user's shell."""
+    read, write = os.pipe()
+    os.close(read)              # no reader, from the start
+    proc = subprocess.run([sys.executable, 'create_model_1.py', '--evaluate', '--data-dir', mnist_dir(),
+                           '--model', str(tmp_path / 'nowhere')], cwd=ROOT, stdout=write, stderr=write,
+                          env={k: v for k, v in os.environ.items() if k != 'PYTHONUNBUFFERED'})
+    os.close(write)
+    assert proc.returncode == 1
+
+
 def write_mnist_pngs(folder, count):
     """MNIST test digits as a user would hand them in: black on white,
     uncropped with a wide margin, off-centre."""
