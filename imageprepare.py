@@ -586,9 +586,9 @@ def digit_candidates(img, single=False):
     Each entry is (whole, piece): the 28x28 of one digit and, when its ink
     is wide enough to be touching digits, that ink and its mask cropped to it
     and its width over height (else None), for `cut_candidates` to cut only
-    if the model is unsure of
-    the whole: most wide pieces are one digit read surely, and preparing the
-    pieces they could be cut into would cost more than the digit itself.
+    if the model's head takes it for several digits: most wide pieces are
+    one digit, and preparing the parts they could be cut into would cost
+    more than the digit itself.
     With `single`, all ink is one digit; so it is in a stretched scan, whose
     whole is a [5, 28, 28] stack of widths (prepare_widths).
     """

@@ -174,11 +174,11 @@ def read_all(classifier, prepared, mapper=map, batch=256):
                 read_new_wholes()
     read_new_wholes()
 
-    several = [i for i, (_, piece) in enumerate(wholes)
-               if piece is not None and reads[i][1] > SEVERAL]
-    cuts = dict(zip(several, mapper(cut_candidates, [wholes[i][1] for i in several])))
+    to_cut = [i for i, (_, piece) in enumerate(wholes)
+              if piece is not None and reads[i][1] > SEVERAL]
+    cuts = dict(zip(to_cut, mapper(cut_candidates, [wholes[i][1] for i in to_cut])))
     part_reads = zip(*classifier.read(np.array(
-        [part for i in several for part in cuts[i][0]]).reshape(-1, 28, 28)))  # in the order used below
+        [part for i in to_cut for part in cuts[i][0]]).reshape(-1, 28, 28)))  # in the order used below
     results, i = [], 0
     for entries in pictures:
         if not isinstance(entries, list):
@@ -228,12 +228,14 @@ def choose(whole, several, splits):
     probabilities, several) per part). The likeliest way is the one whose
     parts are read most surely and most surely as one digit each, so a cut
     that leaves two digits together loses to one that parts them, and of
-    two that read as well the one with fewer parts wins. It is taken if each
-    of its parts is read at least LEAST_SURE, and it is likelier than the
-    whole: the head's `several` against 1 - `several`, times each side's
-    reading, the whole's favoured by ONE_DIGIT_PRIOR."""
-    best = max(splits, key=log_likelihood, default=None)
-    if best is None or min(p.max() for _, p, _ in best) < LEAST_SURE:
+    two that read as well the one with fewer parts wins. Only ways whose
+    parts are all read at least LEAST_SURE count, and the likeliest is
+    taken if it is likelier than the whole: the head's `several` against
+    1 - `several`, times each side's reading, the whole's favoured by
+    ONE_DIGIT_PRIOR."""
+    readable = [way for way in splits if min(p.max() for _, p, _ in way) >= LEAST_SURE]
+    best = max(readable, key=log_likelihood, default=None)
+    if best is None:
         return [whole]
     cut = np.log(several) + log_likelihood(best)
     one = np.log(1 - several + 1e-6) + np.log(whole[1].max()) + ONE_DIGIT_PRIOR

@@ -30,7 +30,7 @@ def enlarged(digit):
     return inked_columns(np.asarray(Image.fromarray(digit).resize((ENLARGED, ENLARGED), Image.BILINEAR)))
 
 
-def touching(digits, rng):
+def pushed_together(digits, rng):
     """MNIST digits (28x28 uint8, ink high) enlarged 4x side by side, each
     after the first up to 8 px higher or lower and slid left until its ink
     touches the ink before it, then 0-6 px more: black on white."""
@@ -45,7 +45,7 @@ def touching(digits, rng):
         x = right + 10
         while x > 20 and not (before[rows, x:x + b.shape[1]] & (b > 100)).any():
             x -= 1
-        x = max(0, x - closer)
+        x -= closer
         region = page[rows, x:x + b.shape[1]]
         np.maximum(region, b, out=region)
         right = max(right, x + b.shape[1])
@@ -68,14 +68,15 @@ def examples(images, count, rng):
     """(wholes [n, 28, 28], several [n] bool): about `count` pictures, half
     single digits, half 2-4 touching ones (mostly 2), from `images` ([N, 784],
     0..1), prepared as predict prepares them. Only pieces wide enough to be
-    cut are kept, as only those are ever asked about; a picture whose digits
-    came apart is skipped, since it is not touching digits."""
+    cut are kept, as only those are asked whether to cut (the parts of a
+    cut are asked too, narrow ones included, to rank the ways); a picture
+    whose digits came apart is skipped, since it is not touching digits."""
     images = np.round(np.asarray(images).reshape(-1, 28, 28) * 255).astype(np.uint8)
     wholes, several = [], []
     for n in range(count):
         k = 1 if n % 2 == 0 else int(rng.choice([2, 2, 2, 3, 4]))
         picks = images[rng.integers(0, len(images), k)]
-        picture = single(picks[0], rng) if k == 1 else touching(picks, rng)
+        picture = single(picks[0], rng) if k == 1 else pushed_together(picks, rng)
         try:
             entries = imageprepare.digit_candidates(picture)
         except imageprepare.ImageError:

@@ -55,6 +55,16 @@ def positive(kind):
 non_negative = number(float, minimum_allowed=True)
 
 
+def at_least(least):
+    """An argparse type: a whole number from `least` up."""
+    def parse(text):
+        value = positive(int)(text)
+        if value < least:
+            raise argparse.ArgumentTypeError(f'{text!r} must be at least {least}')
+        return value
+    return parse
+
+
 def parse_args(model_number, defaults, argv=None):
     d = defaults
     p = argparse.ArgumentParser(
@@ -85,7 +95,7 @@ def parse_args(model_number, defaults, argv=None):
                    help='evaluate and save an exponential moving average of the weights '
                         'with this decay, 0 for none (default: %(default)s)')
     p.add_argument('--seed', type=int, default=0, help='random seed (default: %(default)s)')
-    p.add_argument('--head-pictures', type=positive(int), default=4000,
+    p.add_argument('--head-pictures', type=at_least(100), default=4000,
                    help='pictures to make and fit the touching-digits head on, after training '
                         '(default: %(default)s, about 20 seconds; fewer for a quick run)')
     p.add_argument('--logdir', help='write TensorBoard summaries here')
@@ -177,12 +187,15 @@ def session_config(threads, bfloat16=False):
     return config
 
 
-def accuracy(sess, net, images, labels, batch=2000):
-    correct = 0
-    for i in range(0, len(images), batch):
-        logits = sess.run(net.logits, {net.x: images[i:i + batch]})
-        correct += int((logits.argmax(1) == labels[i:i + batch]).sum())
-    return correct / len(images)
+def in_batches(sess, tensor, x, images, batch=1000):
+    """`tensor` for all `images` ([n, 784] or [n, 28, 28]), a batch at a time."""
+    images = images.reshape(-1, 784)
+    return np.concatenate([sess.run(tensor, {x: images[i:i + batch]})
+                           for i in range(0, len(images), batch)])
+
+
+def accuracy(sess, net, images, labels):
+    return float(np.mean(in_batches(sess, net.logits, net.x, images).argmax(1) == labels))
 
 
 def batches(n, batch_size, seed, start_step):
@@ -317,7 +330,10 @@ def train(args, callback=None, data=None):
 
     with tf.Graph().as_default():
         net, labels, lr, loss, step_var, train_op, average = build_training_graph(args)
-        state_saver = v1.train.Saver(max_to_keep=1, save_relative_paths=True)
+        # The resume state: all but the touching-digits head, which is fitted
+        # after the loop, so a run resumes into fitting it again.
+        state_saver = v1.train.Saver([v for v in v1.global_variables() if v not in net.head.values()],
+                                     max_to_keep=1, save_relative_paths=True)
         writer = v1.summary.FileWriter(args.logdir) if args.logdir else None
         with contextlib.ExitStack() as sessions:
             sess = sessions.enter_context(v1.Session(config=session_config(args.threads, args.bfloat16)))
@@ -407,20 +423,12 @@ def train(args, callback=None, data=None):
             return test_acc
 
 
-def in_batches(sess, tensor, x, images, batch=1000):
-    """`tensor` for all `images` ([n, 28, 28]), computed a batch at a time."""
-    images = images.reshape(-1, 784)
-    return np.concatenate([sess.run(tensor, {x: images[i:i + batch]})
-                           for i in range(0, len(images), batch)])
-
-
 def fit_head(sess, net, data, args, also=None):
     """Fit the head that tells one digit from several touching ones (see
     touching.py) on args.head_pictures pictures made from the training
     digits, and say how often it is right on a quarter as many made from
-    the validation digits. The
-    network's weights in `sess` are the finished model's; the head is put
-    into `sess` and, if given, `also`."""
+    the validation digits. The network's weights in `sess` are the finished
+    model's; the head is put into `sess` and, if given, `also`."""
     import touching
     rng = np.random.default_rng(args.seed)
     print(f'fitting the touching-digits head on {args.head_pictures} pictures')
@@ -429,7 +437,7 @@ def fit_head(sess, net, data, args, also=None):
     for s in {sess, also or sess}:
         load_weights(net.head.values(), head, s)
     wholes, several = touching.examples(data['validation'][0], max(100, args.head_pictures // 4), rng)
-    right = np.mean((in_batches(sess, net.several, net.x, wholes) > 0.5) == several)
+    right = np.mean((in_batches(sess, net.several, net.x, wholes) > 0.5) == several)   # predict.SEVERAL
     print(f'it tells them apart in {right:.1%} of {len(several)} validation pictures')
 
 

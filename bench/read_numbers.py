@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.join(ROOT, 'bench'))
 import mnist_data  # noqa: E402
 import photo_conditions as photo  # noqa: E402
 import synth  # noqa: E402
-from touching import touching  # noqa: E402
+from touching import pushed_together  # noqa: E402
 from predict import Classifier, describe, prepare, read_all  # noqa: E402
 
 
@@ -51,7 +51,7 @@ def mnist_pairs(images, labels, folder, count=600, seed=2):
         i, j = rng.integers(5000, 10000, 2)
         truths.append(f'{labels[i]}{labels[j]}')
         paths.append(os.path.join(folder, f'{n:03d}_{truths[-1]}.png'))
-        touching([images[i], images[j]], rng).save(paths[-1])
+        pushed_together([images[i], images[j]], rng).save(paths[-1])
     return paths, truths
 
 

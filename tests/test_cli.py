@@ -435,8 +435,12 @@ def test_a_piece_is_cut_only_when_the_model_takes_it_for_several_digits(monkeypa
         return [[(np.full((28, 28), several, np.float32), piece)]]
     assert len(predict.read_all(Fake(), entries(0.49))[0]) == 1 and cut == []
     assert len(predict.read_all(Fake(), entries(0.51))[0]) == 1 and cut == [piece]   # parts read unsurely
-    Fake.read = lambda self, images: (np.eye(10)[[3] * len(images)], np.asarray(images)[:, 0, 0])
-    assert len(predict.read_all(Fake(), entries(0.9))[0]) == 2     # parts read surely: cut
+
+    class SureOfParts(Fake):
+        """Reads every image as a 3, surely."""
+        def read(self, images):
+            return np.eye(10)[[3] * len(images)], np.asarray(images)[:, 0, 0]
+    assert len(predict.read_all(SureOfParts(), entries(0.9))[0]) == 2     # parts read surely: cut
 
 
 def test_a_model_without_a_touching_digits_head_reads_touching_digits_as_one(model, tmp_path):

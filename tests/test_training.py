@@ -232,6 +232,30 @@ def test_resume_continues_where_it_stopped(tmp_path, capsys, average):
 
 
 @needs_mnist
+def test_interrupted_while_fitting_the_head_resumes_into_fitting_it(tmp_path, capsys, monkeypatch):
+    """Ctrl-C after the last step, while the touching-digits head is being
+    fitted, saves the state like any other; --resume then only fits the head
+    and saves the same model as a run never interrupted."""
+    import touching
+    train.train(args_for(1, tmp_path / 'whole', steps=20, seed=3))
+    make_pictures = touching.examples
+
+    def interrupt(*args):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(touching, 'examples', interrupt)
+    with pytest.raises(SystemExit) as stop:
+        train.train(args_for(1, tmp_path / 'parts', steps=20, seed=3))
+    assert stop.value.code == train.EXIT_INTERRUPTED
+    assert 'interrupted at step 20/20' in capsys.readouterr().err
+    assert not os.path.exists(tmp_path / 'parts' / 'checkpoint')
+    monkeypatch.setattr(touching, 'examples', make_pictures)
+    train.train(args_for(1, tmp_path / 'parts', steps=20, seed=3, resume=True))
+    whole, parts = weights(tmp_path / 'whole'), weights(tmp_path / 'parts')
+    assert sorted(whole) == sorted(parts) and 'several/W' in whole
+    assert all(np.array_equal(whole[k], parts[k]) for k in whole)
+
+
+@needs_mnist
 def test_interrupting_a_resumed_run_keeps_only_the_latest_state(tmp_path, capsys):
     """Each interruption saves the training state; the one the run resumed
     from is then removed, so that a run interrupted often does not fill the
@@ -309,8 +333,8 @@ def test_ctrl_c_keeps_previous_model_and_says_how_to_resume(tmp_path):
     assert '--resume' in err and 'Traceback' not in err
     after = {p: open(p, 'rb').read() for p in glob.glob(str(folder / '*')) if os.path.isfile(p)}
     assert after == before
-    resumed = run('create_model_1.py', '--steps', '100000', '--head-pictures', '200', '--head-pictures', '200', '--model', folder, '--resume',
-                  '--help')
+    resumed = run('create_model_1.py', '--steps', '100000', '--head-pictures', '200', '--model', folder,
+                  '--resume', '--help')
     assert resumed.returncode == 0
 
 
