@@ -332,7 +332,8 @@ def train(args, callback=None, data=None):
         net, labels, lr, loss, step_var, train_op, average = build_training_graph(args)
         # The resume state: all but the touching-digits head, which is fitted
         # after the loop, so a run resumes into fitting it again.
-        state_saver = v1.train.Saver([v for v in v1.global_variables() if v not in net.head.values()],
+        state_saver = v1.train.Saver([v for v in v1.global_variables()
+                                      if not any(v is h for h in net.head.values())],
                                      max_to_keep=1, save_relative_paths=True)
         writer = v1.summary.FileWriter(args.logdir) if args.logdir else None
         with contextlib.ExitStack() as sessions:
