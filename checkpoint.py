@@ -63,11 +63,12 @@ def check_matches(prefix, net, model_number):
 def restore(sess, net, path, model_number):
     """Restore `net`'s weights and head from a model folder or prefix; return
     the prefix. A model saved before heads existed has none: then
-    `net.several` becomes None, and touching digits are not cut."""
+    `net.several` and `net.one_digit` become None, and touching digits are
+    not cut."""
     prefix = resolve(path, model_number)
     has_head = check_matches(prefix, net, model_number)
     if not has_head:
-        net.several = None
+        net.several = net.one_digit = None
     try:
         v1.train.Saver({**net.weights, **(net.head if has_head else {})}).restore(sess, prefix)
     except Exception as e:

@@ -18,14 +18,19 @@ class Net:
         self.probabilities = tf.nn.softmax(logits, name='probabilities')
         self.weights = weights      # {name: variable}: the digit classifier, trained by train.py
         self.dropout = dropout      # dropout rate, 0 unless fed while training
-        # What the last layer sees, and the head on it that tells one digit
-        # from several touching ones (touching.py), fitted after training.
-        # A model checkpoint holds the weights and the head; restoring one
-        # saved before the head existed sets `several` to None.
+        # What the last layer sees, and the head on it (touching.py), fitted
+        # after training: two logistic regressions, whether a piece holds
+        # several touching digits, and whether a part cut from one is
+        # exactly one of its digits. A model checkpoint holds the weights
+        # and the head; restoring one saved without it sets both to None.
         self.features = features    # float32 [None, F]
-        self.head = several_head(features)
-        self.several = tf.sigmoid(tf.matmul(features, self.head['several/W'])[:, 0]
-                                  + self.head['several/b'], name='several')
+        self.head = touching_head(features)
+        self.several = self._logistic('several', name='several')
+        self.one_digit = self._logistic('part', name='one_digit')
+
+    def _logistic(self, layer, name):
+        return tf.sigmoid(tf.matmul(self.features, self.head[layer + '/W'])[:, 0]
+                          + self.head[layer + '/b'], name=name)
 
 
 def softmax_regression():
@@ -37,11 +42,11 @@ def softmax_regression():
     return Net(x, logits, {'W': W, 'b': b}, features=x)
 
 
-def several_head(features):
-    """The logistic regression's weights, {name: variable}; zeros until fitted."""
+def touching_head(features):
+    """The two logistic regressions' weights, {name: variable}; zeros until fitted."""
     size = features.shape[1]
-    return {'several/W': tf.Variable(tf.zeros([size, 1]), trainable=False, name='several/W'),
-            'several/b': tf.Variable(tf.zeros([1]), trainable=False, name='several/b')}
+    return {f'{layer}/{part}': tf.Variable(tf.zeros(shape), trainable=False, name=f'{layer}/{part}')
+            for layer in ('several', 'part') for part, shape in (('W', [size, 1]), ('b', [1]))}
 
 
 def _weight(name, shape, fan_in):

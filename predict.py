@@ -90,17 +90,20 @@ class Classifier:
         self.tells_touching = self.net.several is not None
 
     def read(self, images):
-        """images: [n, 28, 28] -> probabilities [n, 10], and the probability
-        that each holds several touching digits [n] (zeros for a model
-        saved before it had a head for that)."""
-        outputs = [self.net.probabilities] + ([self.net.several] if self.tells_touching else [])
-        probs, several = [np.zeros((0, 10), np.float32)], [np.zeros(0, np.float32)]
+        """images: [n, 28, 28] -> probabilities [n, 10], and for each image
+        the probability that it holds several touching digits [n] and, as a
+        part cut from such a piece, that it is exactly one of them [n]
+        (0 and 1 for a model saved before it had a head for that)."""
+        heads = [self.net.several, self.net.one_digit] if self.tells_touching else []
+        out = [[np.zeros((0, 10), np.float32)], [np.zeros(0, np.float32)], [np.ones(0, np.float32)]]
         for i in range(0, len(images), 1000):
             batch = np.asarray(images[i:i + 1000], np.float32).reshape(-1, 784)
-            out = self.sess.run(outputs, {self.net.x: batch})
-            probs.append(out[0])
-            several.append(out[1] if self.tells_touching else np.zeros(len(batch), np.float32))
-        return np.concatenate(probs), np.concatenate(several)
+            got = self.sess.run([self.net.probabilities] + heads, {self.net.x: batch})
+            if not heads:
+                got += [np.zeros(len(batch), np.float32), np.ones(len(batch), np.float32)]
+            for kept, new in zip(out, got):
+                kept.append(new)
+        return tuple(np.concatenate(o) for o in out)
 
     def probabilities(self, images):
         """images: [n, 28, 28] -> [n, 10]"""
@@ -177,8 +180,11 @@ def read_all(classifier, prepared, mapper=map, batch=256):
     to_cut = [i for i, (_, piece) in enumerate(wholes)
               if piece is not None and reads[i][1] > SEVERAL]
     cuts = dict(zip(to_cut, mapper(cut_candidates, [wholes[i][1] for i in to_cut])))
-    part_reads = zip(*classifier.read(np.array(
-        [part for i in to_cut for part in cuts[i][0]]).reshape(-1, 28, 28)))  # in the order used below
+    probs, several, one_digit = classifier.read(np.array(
+        [part for i in to_cut for part in cuts[i][0]]).reshape(-1, 28, 28))
+    # Per part, in the order used below: its probabilities, and how likely
+    # it is not one digit: several digits still, or not a whole digit.
+    part_reads = zip(probs, 1 - (1 - several) * one_digit)
     results, i = [], 0
     for entries in pictures:
         if not isinstance(entries, list):
@@ -205,7 +211,7 @@ def read_wholes(classifier, wholes):
     stacks = [w.reshape(-1, 28, 28) for w in wholes]
     if not stacks:
         return []
-    probs, several = classifier.read(np.concatenate(stacks))
+    probs, several, _ = classifier.read(np.concatenate(stacks))
     ends = np.cumsum([len(s) for s in stacks])[:-1]
     return [(p.mean(axis=0), s.mean()) for p, s in zip(np.split(probs, ends), np.split(several, ends))]
 
@@ -216,18 +222,19 @@ ONE_DIGIT_PRIOR = 1.0   # log odds in favour of one digit before reading: most p
 
 
 def log_likelihood(parts):
-    """How likely it is that `parts` ((28x28, probabilities, several) each)
+    """How likely it is that `parts` ((28x28, probabilities, not_one) each)
     are each one digit, read as the model reads them: the sum of log
-    confidence + log(1 - the head's probability of several digits)."""
-    return sum(np.log(p.max()) + np.log(1 - several + 1e-6) for _, p, several in parts)
+    confidence + log(1 - the head's probability that it is not one digit)."""
+    return sum(np.log(p.max()) + np.log(1 - not_one + 1e-6) for _, p, not_one in parts)
 
 
 def choose(whole, several, splits):
     """The whole piece (28x28, probabilities) as one digit, or the likeliest
     way to cut it into touching digits (splits: per way, (28x28,
-    probabilities, several) per part). The likeliest way is the one whose
-    parts are read most surely and most surely as one digit each, so a cut
-    that leaves two digits together loses to one that parts them, and of
+    probabilities, not_one) per part, see read_all). The likeliest way is
+    the one whose parts are read most surely and most surely as one digit
+    each, so a cut that leaves two digits together or a digit in pieces
+    loses to one that parts them, and of
     two that read as well the one with fewer parts wins. Only ways whose
     parts are all read at least LEAST_SURE count, and the likeliest is
     taken if it is likelier than the whole: the head's `several` against

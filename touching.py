@@ -3,13 +3,15 @@
 A wide piece of ink may be one wide digit (a 0, a 2) or digits whose
 strokes touch. The digit probabilities cannot tell the two apart: a single
 digit read unsurely looks just like a squeezed pair (see the README). So
-each model has a second output, `several`: a logistic regression on what the
-network sees just before its last layer (model 2: the 1024 hidden features;
-model 1: the pixels), giving the probability that a 28x28 holds more than
-one digit. It is fitted once the digits are trained, the network frozen, on
+each model has a head of two logistic regressions on what the network sees
+just before its last layer (model 2: the 1024 hidden features; model 1: the
+pixels): `several`, the probability that a 28x28 holds more than one digit,
+and `one_digit`, that a part cut from such a piece is exactly one of its
+digits. They are fitted once the digits are trained, the network frozen, on
 pictures made here from MNIST digits: single digits at two sizes and 2-4
 digits pushed together until their strokes touch, each prepared exactly as
-a picture to read is (imageprepare.digit_candidates).
+a picture to read is (imageprepare.digit_candidates), and the parts the
+latter can be cut into (imageprepare.cut_candidates).
 """
 import numpy as np
 from PIL import Image
@@ -64,6 +66,11 @@ def single(digit, rng):
     return Image.fromarray(255 - page)
 
 
+def as_bytes(images):
+    """MNIST images ([N, 784], 0..1) as [N, 28, 28] uint8."""
+    return np.round(np.asarray(images).reshape(-1, 28, 28) * 255).astype(np.uint8)
+
+
 def examples(images, count, rng):
     """(wholes [n, 28, 28], several [n] bool): about `count` pictures, half
     single digits, half 2-4 touching ones (mostly 2), from `images` ([N, 784],
@@ -71,7 +78,7 @@ def examples(images, count, rng):
     cut are kept, as only those are asked whether to cut (the parts of a
     cut are asked too, narrow ones included, to rank the ways); a picture
     whose digits came apart is skipped, since it is not touching digits."""
-    images = np.round(np.asarray(images).reshape(-1, 28, 28) * 255).astype(np.uint8)
+    images = as_bytes(images)
     wholes, several = [], []
     for n in range(count):
         k = 1 if n % 2 == 0 else int(rng.choice([2, 2, 2, 3, 4]))
@@ -85,6 +92,32 @@ def examples(images, count, rng):
             wholes.append(entries[0][0])
             several.append(k > 1)
     return np.array(wholes, np.float32).reshape(-1, 28, 28), np.array(several, bool)
+
+
+def part_examples(images, labels, count, rng, read):
+    """(parts [n, 28, 28], one_digit [n] bool): the parts that `count`
+    pictures of 2-4 touching digits could be cut into
+    (imageprepare.cut_candidates), each marked as one of the digits if it
+    belongs to a way of cutting that `read` (28x28s -> probabilities) reads
+    as the number written: such a cut is taken to have parted the digits.
+    Pictures where no way reads right are skipped: they tell nothing."""
+    images = as_bytes(images)
+    parts, one_digit = [], []
+    for _ in range(count):
+        picks = rng.integers(0, len(images), int(rng.choice([2, 2, 2, 3, 4])))
+        try:
+            entries = imageprepare.digit_candidates(pushed_together(images[picks], rng))
+        except imageprepare.ImageError:
+            continue
+        if len(entries) != 1 or entries[0][1] is None:
+            continue
+        cut, ways = imageprepare.cut_candidates(entries[0][1])
+        read_as = read(np.array(cut).reshape(-1, 28, 28)).argmax(axis=1)
+        right = {k for way in ways if list(read_as[list(way)]) == list(labels[picks]) for k in way}
+        if right:
+            parts += cut
+            one_digit += [k in right for k in range(len(cut))]
+    return np.array(parts, np.float32).reshape(-1, 28, 28), np.array(one_digit, bool)
 
 
 def fit_logistic(features, targets, l2=1e-3):

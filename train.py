@@ -96,8 +96,9 @@ def parse_args(model_number, defaults, argv=None):
                         'with this decay, 0 for none (default: %(default)s)')
     p.add_argument('--seed', type=int, default=0, help='random seed (default: %(default)s)')
     p.add_argument('--head-pictures', type=at_least(100), default=4000,
-                   help='pictures to make and fit the touching-digits head on, after training '
-                        '(default: %(default)s, about 20 seconds; fewer for a quick run)')
+                   help='pictures to make and fit the touching-digits head on, after training, '
+                        'plus an eighth as many whose cuts fit its part for cut parts '
+                        '(default: %(default)s, about a minute; fewer for a quick run)')
     p.add_argument('--logdir', help='write TensorBoard summaries here')
     p.add_argument('--resume', action='store_true',
                    help='continue the interrupted run saved in MODEL/resume/')
@@ -191,7 +192,7 @@ def in_batches(sess, tensor, x, images, batch=1000):
     """`tensor` for all `images` ([n, 784] or [n, 28, 28]), a batch at a time."""
     images = images.reshape(-1, 784)
     return np.concatenate([sess.run(tensor, {x: images[i:i + batch]})
-                           for i in range(0, len(images), batch)])
+                           for i in range(0, max(1, len(images)), batch)])   # none: shaped empty
 
 
 def accuracy(sess, net, images, labels):
@@ -425,21 +426,40 @@ def train(args, callback=None, data=None):
 
 
 def fit_head(sess, net, data, args, also=None):
-    """Fit the head that tells one digit from several touching ones (see
-    touching.py) on args.head_pictures pictures made from the training
-    digits, and say how often it is right on a quarter as many made from
-    the validation digits. The network's weights in `sess` are the finished
-    model's; the head is put into `sess` and, if given, `also`."""
+    """Fit the head that tells one digit from several touching ones, and a
+    part of a cut that is one digit from one that is not (see touching.py),
+    on args.head_pictures pictures made from the training digits and the
+    cuts of an eighth as many, and say how often each is right on a quarter
+    as many made from the validation digits. The network's weights in
+    `sess` are the finished model's; the head is put into `sess` and, if
+    given, `also`."""
     import touching
     rng = np.random.default_rng(args.seed)
-    print(f'fitting the touching-digits head on {args.head_pictures} pictures')
-    wholes, several = touching.examples(data['train'][0], args.head_pictures, rng)
-    head = touching.fit_logistic(in_batches(sess, net.features, net.x, wholes), several)
+    count = args.head_pictures
+
+    def read(images):
+        return in_batches(sess, net.probabilities, net.x, images)
+
+    def made_from(images, labels, count):
+        return (touching.examples(images, count, rng),
+                touching.part_examples(images, labels, count // 8, rng, read))
+
+    print(f'fitting the touching-digits head on {count} pictures, and on the parts '
+          f'{count // 8} more of touching digits can be cut into')
+    (images, several), (parts, one_digit) = made_from(*data['train'], count)
+    head = touching.fit_logistic(in_batches(sess, net.features, net.x, images), several)
+    if one_digit.any() and not one_digit.all():
+        head += touching.fit_logistic(in_batches(sess, net.features, net.x, parts), one_digit)
+    else:   # a model too weak to read any cut right: every part is taken for a digit
+        head += (np.zeros_like(head[0]), np.array([10], np.float32))
     for s in {sess, also or sess}:
         load_weights(net.head.values(), head, s)
-    wholes, several = touching.examples(data['validation'][0], max(100, args.head_pictures // 4), rng)
-    right = np.mean((in_batches(sess, net.several, net.x, wholes) > 0.5) == several)   # predict.SEVERAL
-    print(f'it tells them apart in {right:.1%} of {len(several)} validation pictures')
+    (images, several), (parts, one_digit) = made_from(*data['validation'], max(100, count // 4))
+    right = np.mean((in_batches(sess, net.several, net.x, images) > 0.5) == several)
+    right_parts = np.sum((in_batches(sess, net.one_digit, net.x, parts) > 0.5) == one_digit)
+    print(f'on pictures made from the validation digits it tells touching digits from one '
+          f'in {right:.1%} of {len(several)}, and whole digits among the parts of a cut '
+          f'in {right_parts} of {len(parts)}')
 
 
 def write_summaries(writer, step, values):

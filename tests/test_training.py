@@ -128,7 +128,7 @@ def test_model_2_is_saved_with_its_touching_digits_head_fitted(tmp_path, capsys)
     import touching
     from predict import Classifier
     train_model_2_briefly(tmp_path / 'm', '--head-pictures', '1000')
-    said = re.search(r'it tells them apart in ([\d.]+)% of \d+ validation pictures', capsys.readouterr().out)
+    said = re.search(r'it tells touching digits from one in ([\d.]+)% of \d+', capsys.readouterr().out)
     assert said and float(said.group(1)) > 85
     images, _ = mnist_data.load(mnist_dir())['test']
     wholes, several = touching.examples(images, 200, np.random.default_rng(0))
