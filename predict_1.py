@@ -4,7 +4,7 @@
     python predict_1.py a.png b.png photos/    # -> PATH<TAB>DIGIT per picture
     python predict_1.py --help
 """
-import predict
+from digits import predict_cli
 
 if __name__ == '__main__':
-    predict.main(1)
+    predict_cli.main(1)

@@ -4,7 +4,7 @@
     python predict_2.py a.png b.png photos/    # -> PATH<TAB>DIGIT per picture
     python predict_2.py --help
 """
-import predict
+from digits import predict_cli
 
 if __name__ == '__main__':
-    predict.main(2)
+    predict_cli.main(2)

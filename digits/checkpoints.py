@@ -62,18 +62,15 @@ def check_matches(prefix, net, model_number):
 
 def restore(sess, net, path, model_number):
     """Restore `net`'s weights and head from a model folder or prefix; return
-    the prefix. A model saved before heads existed has none: then
-    `net.several` and `net.one_digit` become None, and touching digits are
-    not cut."""
+    (prefix, has_head). A model saved before heads existed has none: then
+    only its weights are restored, and touching digits are not cut."""
     prefix = resolve(path, model_number)
     has_head = check_matches(prefix, net, model_number)
-    if not has_head:
-        net.several = net.one_digit = None
     try:
         v1.train.Saver({**net.weights, **(net.head if has_head else {})}).restore(sess, prefix)
     except Exception as e:
         raise CheckpointError(f'{prefix}: corrupt checkpoint ({type(e).__name__})') from None
-    return prefix
+    return prefix, has_head
 
 
 def save_model(sess, net, folder, step):

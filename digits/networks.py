@@ -1,4 +1,4 @@
-"""The two networks, defined once for training and for prediction.
+"""The two networks, defined once for training and for prediction, with the touching-digits head.
 
 Every variable has an explicit name, so a checkpoint restores by name and never
 depends on the order in which variables were created. Call these inside
@@ -16,13 +16,13 @@ class Net:
         self.x = x                  # float32 [None, 784], ink high, 0..1
         self.logits = logits        # float32 [None, 10]
         self.probabilities = tf.nn.softmax(logits, name='probabilities')
-        self.weights = weights      # {name: variable}: the digit classifier, trained by train.py
+        self.weights = weights      # {name: variable}: the digit classifier, trained by digits.training
         self.dropout = dropout      # dropout rate, 0 unless fed while training
-        # What the last layer sees, and the head on it (touching.py), fitted
+        # What the last layer sees, and the head on it (digits/touching.py), fitted
         # after training: two logistic regressions, whether a piece holds
         # several touching digits, and whether a part cut from one is
         # exactly one of its digits. A model checkpoint holds the weights
-        # and the head; restoring one saved without it sets both to None.
+        # and the head; a model saved before heads existed has none (checkpoints.restore says).
         self.features = features    # float32 [None, F]
         self.head = touching_head(features)
         self.several = self._logistic('several', name='several')

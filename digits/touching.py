@@ -10,16 +10,21 @@ and `one_digit`, that a part cut from such a piece is exactly one of its
 digits. They are fitted once the digits are trained, the network frozen, on
 pictures made here from MNIST digits: single digits at two sizes and 2-4
 digits pushed together until their strokes touch, each prepared exactly as
-a picture to read is (imageprepare.digit_candidates), and the parts the
-latter can be cut into (imageprepare.cut_candidates).
+a picture to read is (pieces.digit_candidates), and the parts the
+latter can be cut into (pieces.cut_candidates). Why: docs/design.md, Numbers.
 """
 import numpy as np
 from PIL import Image
 from scipy import ndimage, optimize
 
-import imageprepare
+from . import pieces
+from .decode import ImageError
+from .session import in_batches, load_weights
+
 
 ENLARGED = 112   # MNIST's 28 px enlarged 4x: a digit written on a page
+L2 = 1e-3        # the logistic regressions' weight decay, on standardised features
+PARTS_SHARE = 8  # pictures whose cuts fit the second half: an eighth of --head-pictures
 
 
 def inked_columns(img):
@@ -29,6 +34,7 @@ def inked_columns(img):
 
 
 def enlarged(digit):
+    """A 28x28 uint8 digit enlarged 4x, cropped sideways to its ink."""
     return inked_columns(np.asarray(Image.fromarray(digit).resize((ENLARGED, ENLARGED), Image.BILINEAR)))
 
 
@@ -85,8 +91,8 @@ def examples(images, count, rng):
         picks = images[rng.integers(0, len(images), k)]
         picture = single(picks[0], rng) if k == 1 else pushed_together(picks, rng)
         try:
-            entries = imageprepare.digit_candidates(picture)
-        except imageprepare.ImageError:
+            entries = pieces.digit_candidates(picture)
+        except ImageError:
             continue
         if len(entries) == 1 and entries[0][1] is not None:
             wholes.append(entries[0][0])
@@ -97,7 +103,7 @@ def examples(images, count, rng):
 def part_examples(images, labels, count, rng, read):
     """(parts [n, 28, 28], one_digit [n] bool): the parts that `count`
     pictures of 2-4 touching digits could be cut into
-    (imageprepare.cut_candidates), each marked as one of the digits if it
+    (pieces.cut_candidates), each marked as one of the digits if it
     belongs to a way of cutting that `read` (28x28s -> probabilities) reads
     as the number written: such a cut is taken to have parted the digits.
     Pictures where no way reads right are skipped: they tell nothing."""
@@ -106,12 +112,12 @@ def part_examples(images, labels, count, rng, read):
     for _ in range(count):
         picks = rng.integers(0, len(images), int(rng.choice([2, 2, 2, 3, 4])))
         try:
-            entries = imageprepare.digit_candidates(pushed_together(images[picks], rng))
-        except imageprepare.ImageError:
+            entries = pieces.digit_candidates(pushed_together(images[picks], rng))
+        except ImageError:
             continue
         if len(entries) != 1 or entries[0][1] is None:
             continue
-        cut, ways = imageprepare.cut_candidates(entries[0][1])
+        cut, ways = pieces.cut_candidates(entries[0][1])
         read_as = read(np.array(cut).reshape(-1, 28, 28)).argmax(axis=1)
         right = {k for way in ways if list(read_as[list(way)]) == list(labels[picks]) for k in way}
         if right:
@@ -120,7 +126,7 @@ def part_examples(images, labels, count, rng, read):
     return np.array(parts, np.float32).reshape(-1, 28, 28), np.array(one_digit, bool)
 
 
-def fit_logistic(features, targets, l2=1e-3):
+def fit_logistic(features, targets, l2=L2):
     """(W [F, 1], b [1]) of the logistic regression of `targets` (bool) on
     `features` [n, F], by L-BFGS; the features standardised while fitting
     (so that one L2 weight suits features of any scale) and W and b
@@ -141,3 +147,40 @@ def fit_logistic(features, targets, l2=1e-3):
                            method='L-BFGS-B', options={'maxiter': 500}).x
     w = wb[:-1] / scale
     return w[:, None].astype(np.float32), np.array([wb[-1] - mean @ w], np.float32)
+
+
+def fit_head(sess, net, data, args, also=None):
+    """Fit the head that tells one digit from several touching ones, and a
+    part of a cut that is one digit from one that is not,
+    on args.head_pictures pictures made from the training digits and the
+    cuts of an eighth as many, and say how often each is right on a quarter
+    as many made from the validation digits. The network's weights in
+    `sess` are the finished model's; the head is put into `sess` and, if
+    given, `also`."""
+    rng = np.random.default_rng(args.seed)
+    count = args.head_pictures
+
+    def read(images):
+        return in_batches(sess, net.probabilities, net.x, images)
+
+    def made_from(images, labels, count):
+        return (examples(images, count, rng),
+                part_examples(images, labels, count // PARTS_SHARE, rng, read))
+
+    print(f'fitting the touching-digits head on {count} pictures, and on the parts '
+          f'{count // PARTS_SHARE} more of touching digits can be cut into')
+    (images, several), (parts, one_digit) = made_from(*data['train'], count)
+    head = fit_logistic(in_batches(sess, net.features, net.x, images), several)
+    if one_digit.any() and not one_digit.all():
+        head += fit_logistic(in_batches(sess, net.features, net.x, parts), one_digit)
+    else:   # a model too weak to read any cut right: every part is taken for a digit
+        head += (np.zeros_like(head[0]), np.array([10], np.float32))
+    for s in {sess, also or sess}:
+        load_weights(net.head.values(), head, s)
+    (images, several), (parts, one_digit) = made_from(*data['validation'], max(100, count // 4))
+    right = np.mean((in_batches(sess, net.several, net.x, images) > 0.5) == several)
+    right_parts = np.sum((in_batches(sess, net.one_digit, net.x, parts) > 0.5) == one_digit)
+    print(f'on pictures made from the validation digits it tells touching digits from one '
+          f'in {right:.1%} of {len(several)}, and whole digits among the parts of a cut '
+          f'in {right_parts} of {len(parts)}')
+

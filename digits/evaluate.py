@@ -1,44 +1,22 @@
-"""Measure a model on a labelled folder of your own handwriting.
+"""Measure a model on a labelled folder of your own handwriting (predict_N.py --evaluate DIR).
 
-Labels come from a `labels.csv` (`filename,label`) in the folder, else from a
-digit folder name (`train/3/x.png`), else from a file name starting with the
-digit (`7_thin.png`). Prints accuracy overall and per digit, the confusion
-matrix and the misses; `--report` draws the misses as a contact sheet.
+Labels come from digits.inputs.labelled_files. Prints accuracy overall and
+per digit, the confusion matrix and the misses; `--report` draws the misses
+as a contact sheet.
 """
-import csv
-import os
-import re
 import sys
 
 import numpy as np
+from PIL import Image, ImageDraw, ImageOps
 
-DIGITS = [str(d) for d in range(10)]
-
-
-def labelled_files(folder):
-    """[(path, label)] for every labelled image under `folder`."""
-    from predict import expand_inputs
-    table = os.path.join(folder, 'labels.csv')
-    if os.path.isfile(table):
-        with open(table, newline='') as f:
-            rows = list(csv.DictReader(f))
-        for n, row in enumerate(rows, start=2):
-            if not row.get('filename') or (row.get('label') or '').strip() not in DIGITS:
-                raise ValueError(f'{table} line {n}: expected filename,label with a digit 0-9')
-        return [(os.path.join(folder, row['filename']), int(row['label'])) for row in rows]
-    paths, _ = expand_inputs([folder])
-    out = []
-    for path in paths:
-        parent = os.path.basename(os.path.dirname(path))
-        name = os.path.basename(path)
-        if re.fullmatch(r'\d', parent):
-            out.append((path, int(parent)))
-        elif re.match(r'\d(?!\d)', name):
-            out.append((path, int(name[0])))
-    return out
+from .cli import Failure
+from .inputs import labelled_files
+from .preparing import prepare
+from .reading import Reader, read_all
 
 
 def confusion(truth, guess):
+    """[10, 10] counts: rows the truth, columns the guess (None: not counted)."""
     matrix = np.zeros((10, 10), int)
     for t, g in zip(truth, guess):
         if g is not None:
@@ -49,7 +27,6 @@ def confusion(truth, guess):
 def run(classifier, items, single=False):
     """Read each (path, label) as the CLI does: (guesses, prepared 28x28s). A
     picture read as several digits, or not read, is a miss (guess None)."""
-    from predict import prepare, read_all
     results = read_all(classifier, prepare([p for p, _ in items], single))
     guesses, images = [], []
     for r in results:
@@ -64,6 +41,7 @@ def run(classifier, items, single=False):
 
 
 def print_summary(items, guesses):
+    """Print accuracy, per digit, the confusion matrix and the misses; return the accuracy."""
     truth = [label for _, label in items]
     correct = [g == t for g, t in zip(guesses, truth)]
     print(f'accuracy {np.mean(correct):.4f} ({sum(correct)}/{len(items)})')
@@ -85,7 +63,6 @@ def print_summary(items, guesses):
 
 def draw_report(path, items, guesses, images):
     """A contact sheet of the misses: the original beside what the network saw."""
-    from PIL import Image, ImageDraw, ImageOps
     misses = [(p, t, g, im) for (p, t), g, im in zip(items, guesses, images) if g != t]
     cell_w, cell_h, cols = 200, 120, 4
     rows = max(1, -(-len(misses) // cols))
@@ -109,22 +86,19 @@ def draw_report(path, items, guesses, images):
 
 
 def main(args):
+    """--evaluate DIR: read every labelled picture in it and print the summary; exit status."""
     try:
         items = labelled_files(args.evaluate)
     except (ValueError, OSError) as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 1
+        raise Failure(e) from None
     if not items:
-        print(f'error: {args.evaluate}: no labelled images (labels.csv, digit folders or '
-              'file names starting with the digit)', file=sys.stderr)
-        return 1
-    from predict import Classifier
+        raise Failure(f'{args.evaluate}: no labelled images (labels.csv, digit folders or '
+                      'file names starting with the digit)')
     try:
-        classifier = Classifier(args.model_number, args.model)
-    except Exception as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 1
-    guesses, images = run(classifier, items, args.single)
+        reader = Reader(args.model_number, args.model)
+    except Exception as e:   # CheckpointError, or TensorFlow failing to start
+        raise Failure(e) from None
+    guesses, images = run(reader.classifier, items, args.single)
     print_summary(items, guesses)
     if args.report:
         draw_report(args.report, items, guesses, images)

@@ -1,16 +1,69 @@
-"""Split the ink of a written number into its digits, left to right.
+"""Split the ink of a written number into candidate digits, left to right.
 
-Connected pieces of ink are grouped into digits: pieces that overlap
-horizontally belong to one digit (a 5's detached top stroke, a broken pencil
-line), specks far smaller than the digits are dropped. A piece wide enough to
-be several touching digits gets candidate cuts near the columns where its ink
-is thinnest, each following the path across the least ink; `splits` lists
-every way to cut it into plausible digit widths, and the caller keeps the way
-the model reads best, and only if it reads it better than the piece as one
-digit (see predict.choose).
+Connected pieces of ink are grouped into digits (pieces overlapping
+sideways or stacked are one digit; specks far from the rest are dropped).
+A piece wide enough to be touching digits keeps its ink and mask, so that
+reading can ask for the ways to cut it (`splits`, `cut_candidates`) when
+the model's head takes it for several. Why: docs/design.md, Numbers.
 """
 import numpy as np
 from scipy import ndimage
+
+from .decode import ImageError
+from .ink import ink_map
+from .masks import around
+from .normalise import prepare_digit, prepare_widths, stretched
+
+
+MIN_ASPECT = 0.6   # width over height below which a piece is one digit (a 1 touching a 0 is about 0.7)
+NARROWEST = 0.2    # the narrowest digit (a 1), in digit heights
+WIDEST = 1.3       # the widest digit, in digit heights
+ONE_WIDE = 0.4     # a digit is at least this wide, in heights: a piece k times that may hold k
+MOST_DIGITS = 6    # touching digits in one piece, at most
+REACH = 0.15       # how far a cut may stray from its column, in digit heights
+MAX_COLUMNS, MAX_WAYS = 16, 2000   # bounds on the columns tried and the ways listed for one piece
+SHORT = 0.6        # a piece under this fraction of the tallest joins a digit near it...
+NEAR = 0.3         # ...within this many tallest heights; further away, under
+DOT = 0.3          # this fraction of the tallest, it is a dot or speck and dropped
+STACKED = 0.2      # pieces one above the other within this fraction of their height sideways are one digit
+OVERLAP = 0.5      # pieces overlapping sideways by this much of the narrower are one digit
+STRAY_GAP = 0.5    # a speck further than this many tallest heights from all ink is dropped first
+
+
+def digit_candidates(img, single=False):
+    """The digits in a Pillow image, left to right: [(whole, piece)].
+
+    whole: the [28, 28] of one digit ([5, 28, 28], its widths, for a
+    stretched scan); piece: its (ink, mask), cropped, when it is wide
+    enough to be touching digits, else None: `cut_candidates` cuts it only
+    if the model's head takes it for several. With `single`, all the ink
+    is one digit.
+    """
+    ink, mask = ink_map(img)
+    if stretched(mask):
+        return [(prepare_widths(ink, mask), None)]
+    if single:
+        return [(prepare_digit(ink, mask), None)]
+    entries = []
+    for m in group_digits(mask):
+        box = around(m)   # all that crop() looks at: the same digit, found faster
+        digit_ink, digit_mask = ink[box], m[box]
+        piece = ((digit_ink.copy(), digit_mask.copy())
+                 if aspect(digit_mask) >= MIN_ASPECT else None)
+        entries.append((prepare_digit(digit_ink, digit_mask), piece))
+    return entries
+
+
+def cut_candidates(piece):
+    """(parts, ways) for a piece of digit_candidates: the 28x28s of the
+    parts it could be cut into and the ways to cut it (tuples of indices
+    into parts, see splits)."""
+    ink, mask = piece
+    parts, ways = splits(mask)
+    try:
+        return [prepare_digit(ink, p) for p in parts], ways
+    except ImageError:   # a part too faint to prepare: then the piece stays whole
+        return [], []
 
 
 def pieces(mask):
@@ -37,7 +90,7 @@ def group_digits(mask):
                                     key=lambda p: p[0]):
         for g in groups:
             overlap = min(x1, g[1]) - max(x0, g[0])
-            if overlap > 0.5 * min(x1 - x0, g[1] - g[0]):
+            if overlap > OVERLAP * min(x1 - x0, g[1] - g[0]):
                 merge(g, [x0, x1, y0, y1, m])
                 break
         else:
@@ -46,13 +99,13 @@ def group_digits(mask):
     tallest = max(g[3] - g[2] for g in groups)
     for g in sorted(groups, key=lambda g: g[3] - g[2]):
         others = [o for o in groups if o is not g]
-        if g[3] - g[2] >= 0.6 * tallest or not others:
+        if g[3] - g[2] >= SHORT * tallest or not others:
             continue
         nearest = min(others, key=lambda o: gap(g, o))
-        if gap(g, nearest) <= 0.3 * tallest:
+        if gap(g, nearest) <= NEAR * tallest:
             merge(nearest, g)
             groups.remove(g)
-        elif g[3] - g[2] < 0.3 * tallest:
+        elif g[3] - g[2] < DOT * tallest:
             groups.remove(g)
     return [g[4] for g in sorted(groups, key=lambda g: g[0])]
 
@@ -68,7 +121,7 @@ def merge_stacked(groups):
             for b in groups:
                 if a is b or max(a[2], b[2]) < min(a[3], b[3]):
                     continue    # the same piece, or side by side at the same height
-                if gap(a, b) <= 0.2 * (max(a[3], b[3]) - min(a[2], b[2])):
+                if gap(a, b) <= STACKED * (max(a[3], b[3]) - min(a[2], b[2])):
                     merge(a, b)
                     groups.remove(b)
                     merged = True
@@ -84,8 +137,8 @@ def stray(piece, found, tallest):
     shadow's corner at the picture's edge). Joined to the digit above it, a
     speck below the row makes a piece so tall that the row's digits all
     count as short pieces, and are merged into one."""
-    small = piece[3] - piece[2] < 0.3 * tallest and piece[1] - piece[0] < tallest
-    return small and all(max(gap(piece, p), vertical_gap(piece, p)) > 0.5 * tallest
+    small = piece[3] - piece[2] < DOT * tallest and piece[1] - piece[0] < tallest
+    return small and all(max(gap(piece, p), vertical_gap(piece, p)) > STRAY_GAP * tallest
                          for p in found if p is not piece)
 
 
@@ -111,9 +164,6 @@ def aspect(mask):
     return (xs.max() - xs.min() + 1) / (ys.max() - ys.min() + 1)
 
 
-MIN_ASPECT = 0.6   # width over height below which a piece is one digit
-
-
 def possible_counts(mask):
     """How many touching digits a piece of ink might hold, judged by its
     shape: a digit is at least ~0.4 as wide as tall (a 1), so a piece k times
@@ -122,7 +172,7 @@ def possible_counts(mask):
     ratio = aspect(mask)
     if ratio < MIN_ASPECT:
         return []
-    return list(range(2, int(min(6, max(2, ratio / 0.4))) + 1))
+    return list(range(2, int(min(MOST_DIGITS, max(2, ratio / ONE_WIDE))) + 1))
 
 
 def even_cuts(mask, k):
@@ -172,11 +222,6 @@ def mask_between(mask, left, right):
     """The ink of `mask` from cut `left` (a column per row) up to cut `right`."""
     x = np.arange(mask.shape[1])
     return mask & (x >= left[:, None]) & (x < right[:, None])
-
-
-MAX_COLUMNS, MAX_WAYS = 16, 2000
-NARROWEST = 0.2   # the narrowest digit (a 1), in digit heights
-REACH = 0.15   # how far a cut may stray from its column, in digit heights
 
 
 def cut_columns(mask, counts):
@@ -229,7 +274,7 @@ def splits(mask):
         for b in nodes:
             if len(ways) >= MAX_WAYS:
                 return
-            if not NARROWEST * height <= b - start <= 1.3 * height:
+            if not NARROWEST * height <= b - start <= WIDEST * height:
                 continue
             p = part(start, b)
             if not parts[p].any():

@@ -1,0 +1,172 @@
+"""Keep the digit: drop the paper's lines, specks, page borders and corners.
+
+Works on the mask of what stands out from the paper ([h, w] bool) and
+returns the mask of the digit's strokes. Why each rule is as it is:
+docs/design.md, step 3.
+"""
+import numpy as np
+from scipy import ndimage
+
+from .masks import around, span, stroke_width
+
+
+LINE_THICKNESS = 0.01   # ruled lines, box frames: at most this thick (of the picture's short side)
+SMALL_PICTURE = 64      # px: pictures up to this (doodles, one-digit scans) have no lines or frames
+# Chosen on bench/photo_conditions.py's pictures of MNIST test digits (docs/measured.md):
+EDGE_LINE = 0.6, 0.1    # a border along an edge: over 0.6 of the side long, under 0.1 thick
+CORNER = 0.3            # a piece within this fraction of the sides from a corner lies in the corner
+BIG = 0.8               # a piece spanning this much of both sides may be a frame or the table round a sheet
+FRAME = 0.7, 0.9        # a frame: this much of its ink near the edges, spanning this much of both sides
+LOOSE = 0.9             # the table round a sheet, or something in a corner: this much of its ink near the edges
+LOOSE_REST = 0.1        # ...dropped only if the rest holds this much of its ink (a squarish 0 beside a speck stays)
+CORNER_REST = 0.5       # ...or, in a corner, this much (a digit there beside a pen mark stays)
+SPECK = 0.08            # pieces with less ink than this fraction of the largest kept piece are specks
+EDGE_BAND = 0.1         # the band along each edge where borders lie (of that side)
+LONG_LINE = 10          # a line candidate is at least 1/LONG_LINE of the short side long
+LINE_PEN = 0.6          # the paper's lines are at most this fraction of the writing's stroke width
+THIN_ALONG = 0.8        # ... and thin along at least this share of their length
+
+
+def keep_strokes(mask):
+    """Drop specks and page borders or ruled lines; keep the digit's pieces."""
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
+    if n == 0:
+        return mask
+    sizes = np.bincount(labels.ravel(), minlength=n + 1)[1:]
+    boxes = ndimage.find_objects(labels)
+    h, w = mask.shape
+    keep, loose, corner = np.zeros(n + 1, bool), np.zeros(n + 1, bool), np.zeros(n + 1, bool)
+    for i, (box, size) in enumerate(zip(boxes, sizes), start=1):
+        bh, bw = box[0].stop - box[0].start, box[1].stop - box[1].start
+        touches = box[0].start == 0 or box[1].start == 0 or box[0].stop == h or box[1].stop == w
+        long, thin = EDGE_LINE
+        line = (bw > long * w and bh < thin * h) or (bh > long * h and bw < thin * w)
+        # A page's border; or, looser, the table showing round a photographed
+        # sheet on two or three sides, or in one corner of the frame (or
+        # anything else coming in there): nearly all of it near the edges.
+        corner[i] = min(h, w) > SMALL_PICTURE \
+            and (box[0].stop <= CORNER * h or box[0].start >= (1 - CORNER) * h) \
+            and (box[1].stop <= CORNER * w or box[1].start >= (1 - CORNER) * w)
+        big = bw > BIG * w and bh > BIG * h
+        near = near_border(labels[box] == i, box, h, w) if touches and (big or corner[i]) else 0
+        frame = near > FRAME[0] and bw > FRAME[1] * w and bh > FRAME[1] * h
+        loose[i] = near > LOOSE and not frame
+        keep[i] = not (touches and line) and not frame and not loose[i]
+    # The looser frame goes only if the rest holds a tenth of its ink (a
+    # squarish 0 beside a speck is the digit); something in a corner, only
+    # if the rest holds half as much (a digit there beside a pen mark stays).
+    keep[1:] |= loose[1:] & (sizes[keep[1:]].sum() < np.where(corner[1:], CORNER_REST, LOOSE_REST) * sizes)
+    if not keep.any():    # nothing but lines: then the lines are the digit (a 1, a 7)
+        keep[1:] = True
+    largest = max(sizes[i - 1] for i in range(1, n + 1) if keep[i])
+    for i in range(1, n + 1):
+        keep[i] &= sizes[i - 1] >= SPECK * largest
+    return keep[labels]
+
+
+def page_lines(mask):
+    """The paper's straight, thin lines ([h, w] bool mask), not the digit's: ruled or
+    squared paper, a margin, a form's box, a canvas border (docs/design.md,
+    "The paper's lines")."""
+    h, w = mask.shape
+    if min(h, w) <= SMALL_PICTURE or (span(mask.any(axis=0)) < w / 2 and span(mask.any(axis=1)) < h / 2):
+        return np.zeros_like(mask)      # too small, or no ink long enough: see of_the_paper
+    thin = max(2, round(LINE_THICKNESS * min(h, w)))
+    runs = {0: run_lengths(mask, 0), 1: run_lengths(mask, 1)}     # 0: vertical, 1: horizontal
+    long = {axis: runs[axis] >= min(h, w) // LONG_LINE for axis in (0, 1)}
+    candidates = {axis: long[axis] & (runs[1 - axis] <= thin) for axis in (0, 1)}
+    # A quick look first: a line of the paper is thin along a quarter of the
+    # picture at least (long, and thin along most of it, if faded in places).
+    axes = [axis for axis in (0, 1) if candidates[axis].any(axis=1 - axis).sum() >= mask.shape[axis] / 4]
+    rest = keep_strokes(mask & ~candidates[0] & ~candidates[1]) if axes else None
+    if rest is None or not rest.any():
+        return np.zeros_like(mask)
+    writing, ink, pen = around(rest, margin=0), rest.sum(), stroke_width(rest)
+    pieces = [(axis, box, piece, piece & candidates[axis][box])
+              for axis in axes for box, piece in whole_lines(long[axis], axis)]
+    pieces = [p for p in pieces if p[3].sum() <= 10 * ink]
+    # Three long lines or more along an axis are ruled or squared paper:
+    # those need not be thinner than the pen (a ballpoint on a lined page).
+    ruled = {a: sum(axis == a and box[a].stop - box[a].start >= mask.shape[a] / 2
+                    for axis, box, _, _ in pieces) >= 3 for a in (0, 1)}
+    pieces = [(axis, box, piece, line) for axis, box, piece, line in pieces
+              if ruled[axis] or line.sum() <= LINE_PEN * pen * line.any(axis=1 - axis).sum()]
+    paper = np.zeros_like(mask)     # the paper's lines, with where they are crossed
+    for _ in range(2):              # the second time, a margin crossed by ruled lines is uncrossed
+        for axis, box, piece, line in pieces:
+            crossed = piece & ~line & ~paper[box]     # by strokes, or lines not the paper's
+            if (thin_along(piece, line, axis, box, writing) >= THIN_ALONG
+                    and of_the_paper(box, axis, writing, crossed, mask.shape)):
+                paper[box] |= piece
+    return paper & (candidates[0] | candidates[1])
+
+
+def thin_along(piece, line, axis, box, writing):
+    """The share of a line's length (`piece`, in `box`) where it is thin
+    (`line`), counted beyond the writing (its box) when it runs a quarter of
+    its length past it: where a stroke lies along a line (a 1 written on a
+    squared paper's line), the line is as thick as the stroke there."""
+    along, thin = piece.any(axis=1 - axis), line.any(axis=1 - axis)
+    beyond = along.copy()
+    beyond[max(0, writing[axis].start - box[axis].start):
+           max(0, writing[axis].stop - box[axis].start)] = False
+    if beyond.sum() >= along.sum() / 4:
+        along = beyond
+    return (thin & along).sum() / along.sum()
+
+
+def whole_lines(long, axis):
+    """(box, mask) of each line of `long` runs along `axis`, whole: through
+    the strokes and lines that cross it, over the steps of a tilted line and
+    the gaps where a faint one fades out."""
+    grown = ndimage.maximum_filter1d(long.view(np.uint8), long.shape[axis] // 4, axis=axis)
+    grown = ndimage.maximum_filter1d(grown, 3, axis=1 - axis)
+    labels, _ = ndimage.label(grown)
+    labels[~long] = 0
+    for i, box in enumerate(ndimage.find_objects(labels), start=1):
+        if box is not None:
+            yield box, labels[box] == i
+
+
+def of_the_paper(box, axis, writing, crossed, shape):
+    """Whether a line (its `box`, along `axis`) belongs to the paper, judged
+    against `writing` (the box of the rest of the ink) and where it is
+    `crossed` (a mask in `box`); the rules: docs/design.md, "The paper's lines"."""
+    height = writing[0].stop - writing[0].start
+    start, stop = box[axis].start, box[axis].stop
+    if axis == 1 and start == 0 and stop == shape[1] and stop - start >= 1.5 * height:
+        return True
+    if stop - start < shape[axis] / 2:
+        return False
+    where = np.flatnonzero(crossed.any(axis=1 - axis))
+    inside = ((where >= height / 6) & (where < stop - start - height / 6)).any()
+    along, across = writing[axis], writing[1 - axis]
+    beside = box[1 - axis].stop <= across.start or box[1 - axis].start >= across.stop
+    past = min(along.start - start, stop - along.stop)
+    return past >= height / 3 if inside else beside or past >= height / 6
+
+
+def run_lengths(mask, axis):
+    """For each ink pixel, the length of the unbroken run of ink it is in
+    along `axis` (0: down the columns, 1: along the rows); 0 on paper."""
+    m = mask.T if axis == 0 else mask
+    rows, n = m.shape
+    padded = np.zeros((rows, n + 1), np.int8)   # paper after each row: runs end in it
+    padded[:, :n] = m
+    flat = padded.ravel()
+    step = np.diff(flat, prepend=np.int8(0))
+    starts, stops = np.flatnonzero(step == 1), np.flatnonzero(step == -1)
+    acc = np.zeros(flat.size, np.int32)
+    acc[starts], acc[stops] = stops - starts, starts - stops
+    runs = np.cumsum(acc, dtype=np.int32).reshape(rows, n + 1)[:, :n]
+    return runs.T if axis == 0 else runs
+
+
+def near_border(piece, box, h, w):
+    """The fraction of a piece's ink within 10% of the picture's edges: nearly
+    all of a page border or frame, far less of a digit that fills a tight crop."""
+    ys, xs = np.nonzero(piece)
+    ys, xs = ys + box[0].start, xs + box[1].start
+    band_y, band_x = max(1, EDGE_BAND * h), max(1, EDGE_BAND * w)
+    near = (ys < band_y) | (ys >= h - band_y) | (xs < band_x) | (xs >= w - band_x)
+    return near.mean()

@@ -1,0 +1,200 @@
+"""Find the ink, whatever its colour: how far each pixel is from the local paper.
+
+A Pillow image -> (ink [h, w] float32 in 0..1, mask [h, w] bool of the
+digit's strokes), at the working size. Why each step is as it is:
+docs/design.md, step 2.
+"""
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from .clean import keep_strokes, page_lines
+from .decode import ImageError, reduce, to_array
+from .masks import THICK_SCALE, stroke_width
+
+
+MIN_CONTRAST = 0.08      # weaker ink than this (0..1) is not a digit
+UNEVEN = 0.05            # paper whose colour varies more than this has shadows to follow
+NOISY = 0.08             # grain on the paper over ink contrast above which a picture is smoothed
+                         # (at most 0.026 on clean photos, 0.19-0.53 in dim light: docs/measured.md)
+FADED = 0.7              # smoothing is kept only if the ink keeps this much of its median strength
+QUICK_SIZE = 200         # long side of the first look at a large picture (see quick_look)
+QUICK_STROKE = 4         # strokes at least this wide in that look are seen well enough
+EVEN_PAPER_SIZE = 64     # px: pictures up to this have even paper, and no grain
+BACKGROUND_SIZE = 48     # px: the small copy the paper's colour is estimated on
+SHADOW_WINDOW = 4        # stroke widths: the window that follows a shadow's edge
+
+
+def local_background(rgb):
+    """Paper colour around each pixel.
+
+    Small pictures (drawings, scans of one digit) have even paper: its colour
+    is that of the paper's pixels (see paper_pixels).
+    Photos and large pages get a median over half the picture, taken on a small
+    copy: it follows smooth lighting gradients and shadows, and ink covers well
+    under half of any such window.
+    """
+    h, w, depth = rgb.shape
+    if max(h, w) <= EVEN_PAPER_SIZE:
+        paper = rgb[paper_pixels(rgb.mean(axis=2))]
+        return np.broadcast_to(np.median(paper, axis=0), rgb.shape)
+    scale = min(1.0, BACKGROUND_SIZE / max(h, w))
+    small_size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    window = max(3, (max(small_size) // 2) | 1)
+    channels = []
+    for c in range(depth):
+        small = Image.fromarray(np.ascontiguousarray(rgb[..., c])).resize(small_size, Image.BOX)
+        # A separable median (rows, then columns): nearly the same, many times faster.
+        s = ndimage.median_filter(np.asarray(small), size=(1, window), mode='reflect')
+        s = ndimage.median_filter(s, size=(window, 1), mode='reflect')
+        channels.append(np.asarray(Image.fromarray(s).resize((w, h), Image.BILINEAR)))
+    return np.stack(channels, axis=2)
+
+
+def paper_pixels(grey):
+    """Which pixels of a small picture are paper.
+
+    Usually the majority: ink covers well under half a picture. But in a tight
+    crop of a bold digit (one in ten MNIST digits, cropped to their ink) ink
+    can cover half or more, and the border is no guide (strokes run along it).
+    Then the two tones are told apart by shape: the ink is one or two strokes,
+    while the paper is cut by them into several pieces (holes, corners).
+    """
+    spread = grey.max() - grey.min()
+    if spread == 0:
+        return np.ones(grey.shape, bool)
+    dark = grey <= grey.min() + otsu((grey - grey.min()) / spread) * spread
+    if 0.25 < dark.mean() < 0.75:
+        pieces = [ndimage.label(m, structure=np.ones((3, 3)))[1] for m in (dark, ~dark)]
+        if pieces[0] != pieces[1]:
+            return dark if pieces[0] > pieces[1] else ~dark
+    return ~dark if dark.mean() < 0.5 else dark
+
+
+def otsu(values):
+    """Otsu's threshold of values in 0..1 (callers scale them so)."""
+    # np.bincount of 256 levels: the same histogram as np.histogram, 4x faster.
+    levels = np.minimum((np.ravel(values) * 256).astype(np.intp), 255)
+    p = np.bincount(levels, minlength=256) / max(1, levels.size)
+    omega = np.cumsum(p)
+    mu = np.cumsum(p * np.arange(256) / 256)
+    between = (mu[-1] * omega - mu) ** 2 / np.maximum(omega * (1 - omega), 1e-12)
+    return int(np.argmax(between)) / 256
+
+
+def ink_map(img):
+    """Ink strength in 0..1 (1 = typical ink, 0 = paper), whatever the
+    ink and paper colours, and the mask of the digit's strokes; both at
+    the size the ink was found at: at most WORK_SIZE, QUICK_SIZE for a
+    large picture that the quick look was enough for."""
+    img = reduce(img)
+    return quick_look(img) or full_look(img)
+
+
+def full_look(img):
+    """ink_map at the working size (WORK_SIZE), without the quick look."""
+    return ink_of(to_array(reduce(img)))
+
+
+def quick_look(img):
+    """ink_map from a copy QUICK_SIZE long, when that is enough, else None
+    (a broad-brush digit on an even canvas; docs/design.md, "The quick look")."""
+    if max(img.size) <= 1.5 * QUICK_SIZE:
+        return None
+    rgb = to_array(reduce(img, QUICK_SIZE))
+    background = local_background(rgb)
+    if uneven(background):
+        return None
+    try:
+        ink, mask = ink_of(rgb, background)
+    except ImageError:
+        return None
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows[-1] - rows[0] + 1 < THICK_SCALE or stroke_width(mask) < QUICK_STROKE:
+        return None
+    return ink, mask
+
+
+def uneven(background):
+    """Whether the paper's colour varies (shadows, a table round the sheet)."""
+    return np.ptp(background, axis=(0, 1)).max() > UNEVEN
+
+
+def ink_of(rgb, background=None):
+    """ink_map of the picture's float array."""
+    if background is None:
+        background = local_background(rgb)
+    distance = distance_from(rgb, background)
+    t, mask = separate(distance)
+    if noisy(distance, t, mask):
+        rgb, distance, t, mask = less_grainy(rgb, background, distance, t, mask)
+    if uneven(background):
+        distance, t, mask = in_shadows(rgb, distance, stroke_width(mask))
+    ink_level = np.median(distance[mask])
+    floor = t / 2
+    ink = np.clip((distance - floor) / max(ink_level - floor, 1e-6), 0, 1).astype(np.float32)
+    return ink, mask
+
+
+def less_grainy(rgb, background, distance, t, mask):
+    """(rgb, distance, threshold, mask) after a 3x3 average, which evens out
+    grain; or as they were, if the average faded the ink (a thin faint
+    stroke on lightly grainy paper): grain joined into blotches leaves the
+    ink as strong, a stroke of a pixel or two averaged away does not."""
+    smooth = ndimage.uniform_filter(rgb, (3, 3, 0))
+    smooth_distance = distance_from(smooth, background)
+    try:
+        smooth_t, smooth_mask = separate(smooth_distance)
+    except ImageError:
+        return rgb, distance, t, mask
+    if np.median(smooth_distance[smooth_mask]) < FADED * np.median(distance[mask]):
+        return rgb, distance, t, mask
+    return smooth, smooth_distance, smooth_t, smooth_mask
+
+
+def noisy(distance, t, mask):
+    """Whether the picture is grainy (a photo in dim light): the paper's
+    mean distance from its own colour is over NOISY of the ink's. Then
+    grains pass the threshold and join into blotches round a thin stroke,
+    which a 3x3 average evens out (see less_grainy).
+    (Measured on every third pixel, for speed; small pictures have no grain.)"""
+    if min(distance.shape) <= EVEN_PAPER_SIZE:
+        return False
+    sample = distance[::3, ::3]
+    paper = sample[sample <= t]
+    return paper.size > 0 and paper.mean() > NOISY * np.median(distance[mask])
+
+
+def distance_from(rgb, paper):
+    """How far each pixel's colour is from the paper's."""
+    return np.sqrt(((rgb - paper) ** 2).mean(axis=2))
+
+
+def separate(distance):
+    """The threshold between paper and ink (Otsu's) and the mask of the
+    digit's strokes."""
+    if distance.max() < MIN_CONTRAST:
+        raise ImageError('no digit found (the picture is blank or uniform)')
+    t = max(otsu(distance / distance.max()) * distance.max(), MIN_CONTRAST / 2)
+    inked = distance > t
+    mask = keep_strokes(inked & ~page_lines(inked))
+    if not mask.any():
+        raise ImageError('no digit found (only specks or borders)')
+    return t, mask
+
+
+def in_shadows(rgb, distance, width):
+    """Ink on paper with shadows, found again: (distance, threshold, mask),
+    following sharp edges of shadows that the wide median of local_background
+    misses (docs/design.md, "Shadows")."""
+    size = int(min(SHADOW_WINDOW * width, min(rgb.shape[:2]) / 4)) | 1
+    smooth = ndimage.uniform_filter(rgb, (3, 3, 0))
+    paper = ndimage.grey_closing(smooth, size=(size, size, 1), mode='nearest')
+    darker = np.minimum(distance, distance_from(np.minimum(rgb, paper), paper))
+    opened = ndimage.grey_opening(smooth, size=(size, size, 1), mode='nearest')
+    lighter = np.minimum(distance, distance_from(np.maximum(rgb, opened), opened))
+    t, mask = separate(np.maximum(darker, lighter))
+    if darker[mask].sum() < lighter[mask].sum():
+        return lighter, *separate(lighter)
+    relative = darker / np.maximum(paper.max(axis=2), 0.2)
+    return relative, *separate(relative)

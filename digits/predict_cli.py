@@ -1,0 +1,105 @@
+"""The command line of predict_1.py and predict_2.py: read pictures, print what they say.
+
+Pictures are prepared first (no TensorFlow needed; with many, by worker
+processes while TensorFlow loads), then the model is loaded once and the
+digits are read in batches (digits.reading).
+"""
+import argparse
+import os
+import sys
+
+from . import cli, evaluate
+from .inputs import expand_inputs
+from .output import as_json, describe, prepared_names, save_prepared
+from .preparing import prepare, prepare_in_background, start_workers
+from .reading import Reader
+
+
+def main(model_number, argv=None):
+    """Read the pictures named in argv with model `model_number`, print, and exit."""
+    cli.run(read_and_print, model_number, argv)
+
+
+def parse_args(model_number, argv=None):
+    """The options of predict_N.py (see --help)."""
+    p = argparse.ArgumentParser(
+        description=f'Print the digit (or number) written in each picture, read by model {model_number}.',
+        epilog='Exit status: 0 all read, 1 some input could not be read, 2 bad usage, '
+               '130 stopped by Ctrl-C, 141 output closed early (| head).')
+    p.add_argument('inputs', nargs='*', metavar='IMAGE',
+                   help='image files, folders (read recursively) or glob patterns')
+    p.add_argument('--model', default=f'models/model_{model_number}',
+                   help='model folder or checkpoint prefix (default: %(default)s)')
+    p.add_argument('--single', action='store_true',
+                   help='read each picture as one digit, never as a number')
+    p.add_argument('--json', action='store_true', help='one JSON object per line')
+    p.add_argument('--top-k', type=int, metavar='K', help='show the K most likely digits')
+    p.add_argument('--min-confidence', type=float, metavar='P',
+                   help='print ? for a digit read with less confidence than P')
+    p.add_argument('--save-prepared', metavar='DIR',
+                   help='write each 28x28 as the network sees it (enlarged) into DIR')
+    p.add_argument('--evaluate', metavar='DIR',
+                   help='measure accuracy on a labelled folder (labels.csv, digit folders or '
+                        'file names starting with the digit)')
+    p.add_argument('--report', metavar='PNG', help='with --evaluate: draw the misses into PNG')
+    args = p.parse_args(argv)
+    if not args.inputs and not args.evaluate:
+        p.error('give at least one image (or --evaluate DIR)')
+    if args.top_k is not None and not 1 <= args.top_k <= 10:
+        p.error('--top-k must be between 1 and 10')
+    if args.min_confidence is not None and not 0 <= args.min_confidence <= 1:
+        p.error('--min-confidence must be between 0 and 1')
+    if args.report and not args.evaluate:
+        p.error('--report goes with --evaluate')
+    args.model_number = model_number
+    return args
+
+
+def read_pictures(model_number, args, paths, pool):
+    """Per path, its Reading (digits.reading), or an error message."""
+    if pool is None:
+        prepared = prepare(paths, args.single)
+        if not any(isinstance(p, list) for p in prepared):
+            return prepared                  # nothing to read: no need to start TensorFlow
+    else:
+        prepared = prepare_in_background(pool, paths, args.single)
+    try:
+        reader = Reader(model_number, args.model)
+    except Exception as e:   # CheckpointError, or TensorFlow failing to start
+        raise cli.Failure(e) from None
+    if not (reader.tells_touching or args.single):
+        print(f'note: {reader.prefix} was saved before models learnt to tell touching '
+              f'digits apart, so they are read as one; train it again with '
+              f'python create_model_{model_number}.py', file=sys.stderr)
+    return reader.read_prepared(prepared, map if pool is None else pool.map)
+
+
+def read_and_print(model_number, argv):
+    """Parse argv, read every picture (or --evaluate a folder), print; the exit status."""
+    args = parse_args(model_number, argv)
+    if args.evaluate:
+        return evaluate.main(args)
+    paths, errors = expand_inputs(args.inputs)
+    for e in errors:
+        print(f'error: {e}', file=sys.stderr)
+    pool = start_workers(len(paths))
+    try:
+        results = read_pictures(model_number, args, paths, pool)
+    finally:
+        if pool is not None:
+            pool.terminate()
+    alone = len(args.inputs) == 1 and len(paths) == 1 and not os.path.isdir(args.inputs[0])
+    failed = bool(errors)
+    for path, name, digits in zip(paths, prepared_names(paths), results):
+        if isinstance(digits, str):
+            print(f'error: {digits}', file=sys.stderr)
+            failed = True
+            continue
+        if args.save_prepared:
+            save_prepared(args.save_prepared, name, digits)
+        if args.json:
+            print(as_json(path, digits, args.min_confidence))
+        else:
+            text = describe(digits, args.top_k, args.min_confidence)
+            print(text if alone else f'{path}\t{text}')
+    return cli.EXIT_FAILED if failed else 0

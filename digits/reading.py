@@ -1,0 +1,185 @@
+"""Turn pictures into digits: classify, decide where touching digits are cut, choose.
+
+The one place where pictures become digits, and the project's Python API:
+
+    from digits import Reader, read
+    read('photo.jpg').number                # '42'
+    reader = Reader(model=2)                # load once, read many
+    for r in reader.read_many(['a.png', pil_image, array]):
+        print(r.number, [d.confidence for d in r])
+
+No TensorFlow is imported until a Reader loads its model (digits.model),
+so that pictures can be prepared (digits.preparing) while it loads.
+"""
+import functools
+import os
+from typing import NamedTuple
+
+import numpy as np
+
+from . import pieces, session
+from .decode import ImageError
+from .normalise import shown
+from .preparing import prepare, prepare_one
+
+
+MODELS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'models')
+# Chosen on pictures made from MNIST's validation digits (docs/measured.md, touching digits):
+SEVERAL = 0.5   # the head's probability of several digits above which a piece may be cut
+LEAST_SURE = 0.5   # a cut is taken only if each of its parts is read at least this surely
+ONE_DIGIT_PRIOR = 1.0   # log odds in favour of one digit before reading: most pieces are one
+BATCH = 256   # wholes read at a time as pictures arrive
+
+
+class Digit(NamedTuple):
+    """One digit read: what the network saw and what it made of it."""
+    image: np.ndarray           # [28, 28] float32 in 0..1, ink high
+    probabilities: np.ndarray   # [10]
+
+    @property
+    def digit(self):
+        return int(self.probabilities.argmax())
+
+    @property
+    def confidence(self):
+        return float(self.probabilities.max())
+
+
+class Reading(list):
+    """The digits read in one picture, left to right (a list of Digit)."""
+
+    @property
+    def number(self):
+        """The digits as a string, e.g. '2026'."""
+        return ''.join(str(d.digit) for d in self)
+
+    @property
+    def confidence(self):
+        """The least confidence among the digits."""
+        return min(d.confidence for d in self)
+
+
+class Reader:
+    """A trained model, loaded once, reading pictures (paths, Pillow images or
+    NumPy arrays) as numbers or, with single=True, as one digit each.
+
+    model: 1 (the beginners' softmax regression) or 2 (the experts' CNN);
+    path: its folder or checkpoint prefix (default: the shipped models/model_N).
+    Raises checkpoints.CheckpointError for a missing or mismatched checkpoint."""
+
+    def __init__(self, model=2, path=None):
+        session.quiet_tensorflow()
+        from .model import Classifier    # imports TensorFlow (see the module's docstring)
+        self.classifier = Classifier(model, path or os.path.join(MODELS, f'model_{model}'))
+        self.prefix = self.classifier.prefix
+        self.tells_touching = self.classifier.tells_touching
+
+    def read(self, picture, single=False):
+        """One picture -> its Reading; raises ImageError if it cannot be read."""
+        result = self.read_prepared([prepare_one(picture, single)])[0]
+        if isinstance(result, str):
+            raise ImageError(result)
+        return result
+
+    def read_many(self, pictures, single=False):
+        """Pictures -> a Reading each, or the ImageError that picture gave."""
+        return [ImageError(r) if isinstance(r, str) else r
+                for r in self.read_prepared(prepare(pictures, single))]
+
+    def read_prepared(self, prepared, mapper=map):
+        """preparing.prepare's entries (or an iterator over them) -> a Reading
+        or an error message each (see read_all)."""
+        return read_all(self.classifier, prepared, mapper)
+
+
+@functools.lru_cache(maxsize=4)
+def _reader(model, path):
+    return Reader(model, path)
+
+
+def read(picture, model=2, path=None, single=False):
+    """One picture -> its Reading, with the model loaded on the first call only."""
+    return _reader(model, path).read(picture, single)
+
+
+def read_all(classifier, prepared, mapper=map, batch=BATCH):
+    """Classify every digit; per picture, its Reading (a Digit each), or its
+    error message. `classifier.read` is digits.model.Classifier's.
+
+    `prepared` may be an iterator over pictures still being prepared: their
+    digits are read a batch at a time as they arrive, so that reading the
+    first overlaps preparing the last. Then, for the wide pieces the model
+    takes for several touching digits, the parts they could be cut into are
+    prepared (pieces.cut_candidates, run by `mapper`: the workers' map
+    when there are workers) and read, and the best cut chosen (choose)."""
+    pictures, wholes, reads = [], [], []
+
+    def read_new_wholes():
+        reads.extend(read_wholes(classifier, [w for w, _ in wholes[len(reads):]]))
+
+    for entries in prepared:
+        pictures.append(entries)
+        if isinstance(entries, list):
+            wholes += entries
+            if len(wholes) - len(reads) >= batch:
+                read_new_wholes()
+    read_new_wholes()
+
+    to_cut = [i for i, (_, piece) in enumerate(wholes)
+              if piece is not None and reads[i][1] > SEVERAL]
+    cuts = dict(zip(to_cut, mapper(pieces.cut_candidates, [wholes[i][1] for i in to_cut])))
+    probs, several, one_digit = classifier.read(np.array(
+        [part for i in to_cut for part in cuts[i][0]]).reshape(-1, 28, 28))
+    # Per part, in the order used below: its probabilities, and how likely
+    # it is not one digit: several digits still, or not a whole digit.
+    part_reads = zip(probs, 1 - (1 - several) * one_digit)
+    results, i = [], 0
+    for entries in pictures:
+        if not isinstance(entries, list):
+            results.append(entries)
+            continue
+        digits = []
+        for whole, _ in entries:
+            whole = (shown(whole), reads[i][0])   # a stretched scan's stack: the median width
+            if i in cuts:
+                parts, ways = cuts[i]
+                parts = [(part, *next(part_reads)) for part in parts]
+                digits += choose(whole, reads[i][1], [[parts[k] for k in way] for way in ways])
+            else:
+                digits.append(whole)
+            i += 1
+        results.append(Reading(Digit(*d) for d in digits))
+    return results
+
+
+def read_wholes(classifier, wholes):
+    """(probabilities, several) of each whole (pieces.digit_candidates);
+    for a stretched scan's stack of widths, their average: the digit's own
+    width is unknown, so the reading is averaged over MNIST's typical ones."""
+    stacks = [w.reshape(-1, 28, 28) for w in wholes]
+    if not stacks:
+        return []
+    probs, several, _ = classifier.read(np.concatenate(stacks))
+    ends = np.cumsum([len(s) for s in stacks])[:-1]
+    return [(p.mean(axis=0), s.mean()) for p, s in zip(np.split(probs, ends), np.split(several, ends))]
+
+
+def log_likelihood(parts):
+    """How likely it is that `parts` ((28x28, probabilities, not_one) each)
+    are each one digit, read as the model reads them: the sum of log
+    confidence + log(1 - the head's probability that it is not one digit)."""
+    return sum(np.log(p.max()) + np.log(1 - not_one + 1e-6) for _, p, not_one in parts)
+
+
+def choose(whole, several, splits):
+    """The whole piece (28x28, probabilities) as one digit, or the likeliest
+    way to cut it into touching digits (splits: per way, (28x28,
+    probabilities, not_one) per part, see read_all): a list of (28x28,
+    probabilities). The rule: docs/design.md, "Choosing a cut"."""
+    readable = [way for way in splits if min(p.max() for _, p, _ in way) >= LEAST_SURE]
+    best = max(readable, key=log_likelihood, default=None)
+    if best is None:
+        return [whole]
+    cut = np.log(several) + log_likelihood(best)
+    one = np.log(1 - several + 1e-6) + np.log(whole[1].max()) + ONE_DIGIT_PRIOR
+    return [(part, p) for part, p, _ in best] if cut > one else [whole]
