@@ -1,4 +1,4 @@
-"""Find, download, verify and read the four original MNIST files.
+"""MNIST: find, download, verify and read the four original files.
 
 The files are looked for in `--data-dir`, then `$MNIST_DATA_DIR`, then
 `./MNIST_data/`. Only when they are in none of those are they downloaded into
@@ -34,6 +34,7 @@ class DataError(Exception):
 
 
 def md5(path):
+    """The MD5 hex digest of a file, read a megabyte at a time."""
     digest = hashlib.md5()
     with open(path, 'rb') as f:
         for block in iter(lambda: f.read(1 << 20), b''):
@@ -66,6 +67,7 @@ def read_idx(path):
 
 
 def candidate_dirs(data_dir=None):
+    """Where MNIST is looked for, in order: --data-dir, $MNIST_DATA_DIR, ./MNIST_data."""
     dirs = [data_dir, os.environ.get('MNIST_DATA_DIR'), DEFAULT_DIR]
     return [d for d in dirs if d]
 
@@ -102,6 +104,7 @@ def download(dest=DEFAULT_DIR):
 
 
 def verify(folder):
+    """Raise DataError unless every file in `folder` has its published MD5."""
     for name, checksum in FILES.items():
         path = os.path.join(folder, name)
         if md5(path) != checksum:

@@ -51,6 +51,7 @@ def load_image(path):
 
 
 def short(e):
+    """The first line of an exception's message, at most 80 characters."""
     text = str(e).splitlines()[0] if str(e) else type(e).__name__
     return text[:80]
 

@@ -153,6 +153,7 @@ def gap(a, b):
 
 
 def merge(into, g):
+    """Grow group `into` ([x0, x1, y0, y1, mask]) by group `g`."""
     into[0], into[1] = min(into[0], g[0]), max(into[1], g[1])
     into[2], into[3] = min(into[2], g[2]), max(into[3], g[3])
     into[4] = into[4] | g[4]

@@ -94,6 +94,7 @@ class Reader:
 
 @functools.lru_cache(maxsize=4)
 def _reader(model, path):
+    """One Reader per model, kept for read()'s later calls."""
     return Reader(model, path)
 
 

@@ -103,6 +103,7 @@ class Progress:
 
 
 class TrainingGraph(NamedTuple):
+    """What the loop needs from the training graph."""
     net: networks.Net
     labels: tf.Tensor        # int64 [None]
     lr: tf.Tensor            # the learning rate, fed each step
