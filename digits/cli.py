@@ -2,7 +2,10 @@
 import os
 import sys
 
+from PIL import Image
+
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_PIPE_CLOSED = 1, 2, 130, 141
+MODELS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'models')
 
 
 class Failure(Exception):
@@ -31,6 +34,34 @@ def run(command, *args):
     except Failure as e:
         fail(e)
     sys.exit(status)
+
+
+def default_model(number):
+    """models/model_N beside the scripts, as a path relative to the current
+    folder when it can be (so messages show the path a user would type)."""
+    path = os.path.join(MODELS, f'model_{number}')
+    try:
+        return os.path.relpath(path)
+    except ValueError:   # another drive (Windows)
+        return path
+
+
+def picture_to_write(path):
+    """An argparse type: a file name Pillow can write a picture to (by its extension)."""
+    extension = os.path.splitext(path)[1].lower()
+    if extension not in Image.registered_extensions():
+        raise ValueError(f'{path}: give a picture file name, such as misses.png')
+    return path
+
+
+def writable_folder(path):
+    """Create the folder `path` if need be; Failure unless it is a folder we can write in."""
+    try:
+        os.makedirs(path or '.', exist_ok=True)
+    except OSError as e:
+        raise Failure(f'{path}: cannot create this folder ({e.strerror})') from None
+    if not os.access(path or '.', os.W_OK):
+        raise Failure(f'{path}: cannot write in this folder')
 
 
 def write_nowhere(*fds):

@@ -4,15 +4,19 @@ Labels come from digits.inputs.labelled_files. Prints accuracy overall and
 per digit, the confusion matrix and the misses; `--report` draws the misses
 as a contact sheet.
 """
+import os
 import sys
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
-from .cli import Failure
+from .cli import EXIT_FAILED, Failure, writable_folder
 from .inputs import labelled_files
 from .preparing import prepare
 from .reading import Reader, read_all
+
+CELL_WIDTH = 200      # px: one miss on the --report sheet
+NAME_LENGTH = 30      # characters of a file name that fit under it
 
 
 def confusion(truth, guess):
@@ -27,17 +31,25 @@ def confusion(truth, guess):
 def run(classifier, items, single=False):
     """Read each (path, label) as the CLI does: (guesses, prepared 28x28s). A
     picture read as several digits, or not read, is a miss (guess None)."""
+    guesses, images, _ = read_labelled(classifier, items, single)
+    return guesses, images
+
+
+def read_labelled(classifier, items, single=False):
+    """run's (guesses, images), and how many pictures could not be read
+    (each said on stderr)."""
     results = read_all(classifier, prepare([p for p, _ in items], single))
-    guesses, images = [], []
+    guesses, images, unreadable = [], [], 0
     for r in results:
         if isinstance(r, str):
             print(f'error: {r}', file=sys.stderr)
             guesses.append(None)
             images.append(None)
+            unreadable += 1
         else:
             guesses.append(int(r[0][1].argmax()) if len(r) == 1 else None)
             images.append(r[0][0])
-    return guesses, images
+    return guesses, images, unreadable
 
 
 def print_summary(items, guesses):
@@ -64,7 +76,7 @@ def print_summary(items, guesses):
 def draw_report(path, items, guesses, images):
     """A contact sheet of the misses: the original beside what the network saw."""
     misses = [(p, t, g, im) for (p, t), g, im in zip(items, guesses, images) if g != t]
-    cell_w, cell_h, cols = 200, 120, 4
+    cell_w, cell_h, cols = CELL_WIDTH, 120, 4
     rows = max(1, -(-len(misses) // cols))
     sheet = Image.new('RGB', (cols * cell_w, rows * cell_h), 'white')
     draw = ImageDraw.Draw(sheet)
@@ -81,7 +93,8 @@ def draw_report(path, items, guesses, images):
         if im is not None:
             seen = Image.fromarray((im * 255).astype(np.uint8)).resize((84, 84), Image.NEAREST)
             sheet.paste(seen, (x + 105, y + 5))
-        draw.text((x + 5, y + 100), f'truth {t}  guess {"?" if g is None else g}', fill='red')
+        draw.text((x + 5, y + 92), f'truth {t}  guess {"?" if g is None else g}', fill='red')
+        draw.text((x + 5, y + 105), shortened(os.path.basename(p)), fill='black')
     sheet.save(path)
 
 
@@ -94,13 +107,26 @@ def main(args):
     if not items:
         raise Failure(f'{args.evaluate}: no labelled images (labels.csv, digit folders or '
                       'file names starting with the digit)')
+    if args.report:     # found out now, not after reading everything
+        writable_folder(os.path.dirname(args.report))
     try:
         reader = Reader(args.model_number, args.model)
     except Exception as e:   # CheckpointError, or TensorFlow failing to start
         raise Failure(e) from None
-    guesses, images = run(reader.classifier, items, args.single)
+    guesses, images, unreadable = read_labelled(reader.classifier, items, args.single)
     print_summary(items, guesses)
     if args.report:
-        draw_report(args.report, items, guesses, images)
+        try:
+            draw_report(args.report, items, guesses, images)
+        except OSError as e:
+            raise Failure(f'{args.report}: cannot write the report ({e.strerror or e})') from None
         print(f'report written to {args.report}')
-    return 0
+    return EXIT_FAILED if unreadable else 0
+
+
+def shortened(name, length=NAME_LENGTH):
+    """A file name cut in the middle to `length` characters, its start and extension kept."""
+    if len(name) <= length:
+        return name
+    keep = length - 3
+    return name[:keep - keep // 3] + '...' + name[-(keep // 3):]

@@ -28,7 +28,7 @@ def parse_args(model_number, argv=None):
                '130 stopped by Ctrl-C, 141 output closed early (| head).')
     p.add_argument('inputs', nargs='*', metavar='IMAGE',
                    help='image files, folders (read recursively) or glob patterns')
-    p.add_argument('--model', default=f'models/model_{model_number}',
+    p.add_argument('--model', default=cli.default_model(model_number),
                    help='model folder or checkpoint prefix (default: %(default)s)')
     p.add_argument('--single', action='store_true',
                    help='read each picture as one digit, never as a number')
@@ -41,7 +41,8 @@ def parse_args(model_number, argv=None):
     p.add_argument('--evaluate', metavar='DIR',
                    help='measure accuracy on a labelled folder (labels.csv, digit folders or '
                         'file names starting with the digit)')
-    p.add_argument('--report', metavar='PNG', help='with --evaluate: draw the misses into PNG')
+    p.add_argument('--report', metavar='PNG', type=report_name,
+                   help='with --evaluate: draw the misses into PNG (its folder is created)')
     args = p.parse_args(argv)
     if not args.inputs and not args.evaluate:
         p.error('give at least one image (or --evaluate DIR)')
@@ -51,8 +52,18 @@ def parse_args(model_number, argv=None):
         p.error('--min-confidence must be between 0 and 1')
     if args.report and not args.evaluate:
         p.error('--report goes with --evaluate')
+    if args.save_prepared and os.path.exists(args.save_prepared) and not os.path.isdir(args.save_prepared):
+        p.error(f'--save-prepared: {args.save_prepared} is a file, not a folder')
     args.model_number = model_number
     return args
+
+
+def report_name(path):
+    """--report's type: a picture file name (see cli.picture_to_write)."""
+    try:
+        return cli.picture_to_write(path)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def read_pictures(model_number, args, paths, pool):

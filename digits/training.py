@@ -286,9 +286,10 @@ def stopped(sess, state, step_var, resume_dir, total, model, reason):
     done = int(sess.run(step_var))
     state.save(sess, os.path.join(resume_dir, 'train.ckpt'), global_step=done)
     closed = isinstance(reason, BrokenPipeError)
+    kept = (f'the previous model in {model}/ is untouched' if tf.train.latest_checkpoint(model)
+            else f'no model is saved in {model}/ yet')
     return Stopped(f'{"output closed" if closed else "interrupted"} at step {done}/{total}; '
-                   f'the previous model in {model}/ is untouched. '
-                   'Continue with the same options plus --resume', closed)
+                   f'{kept}. Continue with the same options plus --resume', closed)
 
 
 def save_finished(sess, measure, g, model, step, test):
