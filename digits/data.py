@@ -83,25 +83,34 @@ def find_dir(data_dir=None):
 def download(dest=DEFAULT_DIR):
     """Fetch missing or corrupt files into `dest`, verifying each checksum."""
     from tensorflow.keras.utils import get_file  # only needed on a download
+    created = not os.path.isdir(dest)
     os.makedirs(dest, exist_ok=True)
-    for name, checksum in FILES.items():
-        target = os.path.join(dest, name)
-        if os.path.isfile(target) and md5(target) == checksum:
-            continue
-        with tempfile.TemporaryDirectory(dir=dest) as tmp:
-            for mirror in MIRRORS:
-                try:
-                    got = get_file(name, mirror + name, cache_dir=tmp, cache_subdir='.')
-                except Exception:
-                    continue
-                if md5(got) == checksum:
-                    os.replace(got, target)
-                    break
-            else:
-                raise DataError(
-                    f'could not download {name}: put the four MNIST .gz files in '
-                    f'./{DEFAULT_DIR}/ or point --data-dir or $MNIST_DATA_DIR at them')
+    try:
+        for name, checksum in FILES.items():
+            fetch(get_file, name, checksum, dest)
+    except DataError:
+        if created and not os.listdir(dest):
+            os.rmdir(dest)      # leave no empty folder behind
+        raise
 
+
+def fetch(get_file, name, checksum, dest):
+    """Download one file into `dest` unless it is there already, checked
+    against its MD5 before it takes its real name."""
+    target = os.path.join(dest, name)
+    if os.path.isfile(target) and md5(target) == checksum:
+        return
+    with tempfile.TemporaryDirectory(dir=dest) as tmp:
+        for mirror in MIRRORS:
+            try:
+                got = get_file(name, mirror + name, cache_dir=tmp, cache_subdir='.')
+            except Exception:
+                continue
+            if md5(got) == checksum:
+                os.replace(got, target)
+                return
+    raise DataError(f'could not download {name}: put the four MNIST .gz files in '
+                    f'./{DEFAULT_DIR}/ or point --data-dir or $MNIST_DATA_DIR at them')
 
 def verify(folder):
     """Raise DataError unless every file in `folder` has its published MD5."""

@@ -22,9 +22,11 @@ def train_command(model_number, defaults, argv):
     args = parse_args(model_number, defaults, argv)
     session.quiet_tensorflow(onednn=not args.evaluate)   # before anything imports TensorFlow
     try:
-        data = mnist.load(args.data_dir)   # reported before TensorFlow starts
+        with session.onednn_notice_hidden():   # a download imports TensorFlow (Keras' get_file)
+            data = mnist.load(args.data_dir)   # reported before TensorFlow starts
     except mnist.DataError as e:
-        raise cli.Failure(e) from None
+        needs = '; --evaluate measures on its test files (t10k-*)' if args.evaluate else ''
+        raise cli.Failure(f'{e}{needs}') from None
     with session.onednn_notice_hidden():
         import tensorflow as tf
     from . import checkpoints, training

@@ -145,3 +145,19 @@ def test_the_report_names_each_miss(tmp_path, monkeypatch):
     assert evaluate.shortened(long_name) in written and long_name not in written
     short = evaluate.shortened(long_name)
     assert len(short) == evaluate.NAME_LENGTH and short.startswith('a_photo') and short.endswith('6.png')
+
+
+@pytest.mark.parametrize('evaluate', [False, True], ids=['train', 'evaluate'])
+def test_without_mnist_training_says_so_in_one_line_and_leaves_no_folder(tmp_path, evaluate):
+    """No MNIST anywhere and no network (a proxy that refuses, so that this
+    holds on a machine online too): one line, no TensorFlow notices, and no
+    empty ./MNIST_data/ left behind."""
+    env = user_env(MNIST_DATA_DIR=str(tmp_path / 'none'), https_proxy='http://127.0.0.1:9',
+                   HTTPS_PROXY='http://127.0.0.1:9', http_proxy='http://127.0.0.1:9')
+    result = subprocess.run([sys.executable, os.path.join(ROOT, 'create_model_1.py')]
+                            + ['--evaluate'] * evaluate,
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
+    line = one_line_error(result)
+    assert line.startswith('error: could not download train-images-idx3-ubyte.gz: put the four MNIST')
+    assert line.endswith('--evaluate measures on its test files (t10k-*)') == evaluate
+    assert not (tmp_path / 'MNIST_data').exists()
