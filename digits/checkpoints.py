@@ -13,6 +13,7 @@ import shutil
 import tensorflow as tf
 
 v1 = tf.compat.v1
+PREVIOUS = 'previous'   # the subfolder keeping the model a new one replaced
 
 
 class CheckpointError(Exception):
@@ -85,6 +86,30 @@ def save_model(sess, net, folder, step):
     saver.save(sess, prefix, write_meta_graph=False)  # switches the state file last
     remove_stale(folder, keep=prefix)
     return prefix
+
+
+def keep_previous(folder):
+    """Copy the folder's current model, if any, into folder/previous/ (one
+    generation: an older one there goes), before a new model replaces it;
+    return its prefix there, or None. Built beside and renamed into place,
+    so previous/ always holds one whole model."""
+    try:
+        current = tf.train.latest_checkpoint(folder)
+    except Exception:
+        current = None
+    if current is None:
+        return None
+    kept, building = os.path.join(folder, PREVIOUS), os.path.join(folder, PREVIOUS + '.new')
+    shutil.rmtree(building, ignore_errors=True)
+    os.makedirs(building)
+    for path in glob.glob(glob.escape(current) + '.*'):
+        shutil.copy2(path, building)
+    name = os.path.basename(current)
+    with open(os.path.join(building, 'checkpoint'), 'w') as f:
+        f.write(f'model_checkpoint_path: "{name}"\nall_model_checkpoint_paths: "{name}"\n')
+    shutil.rmtree(kept, ignore_errors=True)
+    os.replace(building, kept)
+    return os.path.join(kept, name)
 
 
 def remove_stale(folder, keep):

@@ -207,7 +207,7 @@ def train(args, callback=None, data=None):
                     touching.fit_head(measure, g.net, data, args, also=sess)
             except (KeyboardInterrupt, BrokenPipeError) as reason:   # Ctrl-C, or `| head` closed
                 raise stopped(sess, state, g.step, resume_dir, total, args.model, reason) from None
-            return save_finished(sess, measure, g, args.model, step, data['test'])
+            return save_finished(sess, measure, g, args.model, step, data['test'], args.model_number)
 
 
 def steps_in_total(args, examples):
@@ -292,9 +292,11 @@ def stopped(sess, state, step_var, resume_dir, total, model, reason):
                    f'{kept}. Continue with the same options plus --resume', closed)
 
 
-def save_finished(sess, measure, g, model, step, test):
-    """Save the finished model (the weights' average, if any), drop the resume
-    state, print and return the test accuracy."""
+def save_finished(sess, measure, g, model, step, test, model_number):
+    """Save the finished model (the weights' average, if any), the one it
+    replaces kept in MODEL/previous/; drop the resume state, print and
+    return the test accuracy."""
+    previous = checkpoints.keep_previous(model)
     with averaged_weights(sess, g.net, g.average, keep=True):
         prefix = checkpoints.save_model(sess, g.net, model, step)
         copy_weights(g.net, sess, measure)
@@ -304,7 +306,25 @@ def save_finished(sess, measure, g, model, step, test):
     test_acc = accuracy(measure, g.net, *test)
     print(f'saved {prefix}')
     print(f'test accuracy {test_acc:.4f}')
+    if previous is not None:
+        before = previous_accuracy(previous, model_number, test)
+        print(f'replaced the model in {model}/ (test accuracy {before}) by this one ({test_acc:.4f}); '
+              f'the replaced one is kept in {os.path.dirname(previous)}/')
     return test_acc
+
+
+def previous_accuracy(prefix, model_number, test):
+    """The test accuracy (text) of the model a run replaced, '?' if it is not
+    a model `model_number` (1 or 2)."""
+    try:
+        with tf.Graph().as_default():
+            net = networks.BUILDERS[model_number]()
+            with v1.Session(config=session_config(None)) as sess:
+                checkpoints.restore(sess, net, prefix, model_number)
+                return f'{accuracy(sess, net, *test):.4f}'
+    except checkpoints.CheckpointError:
+        return '?'
+
 
 
 def evaluate(args, data):

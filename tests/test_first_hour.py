@@ -161,3 +161,35 @@ def test_without_mnist_training_says_so_in_one_line_and_leaves_no_folder(tmp_pat
     assert line.startswith('error: could not download train-images-idx3-ubyte.gz: put the four MNIST')
     assert line.endswith('--evaluate measures on its test files (t10k-*)') == evaluate
     assert not (tmp_path / 'MNIST_data').exists()
+
+
+@needs_mnist
+def test_a_new_model_keeps_the_one_it_replaced(tmp_path, capsys):
+    """Nothing a user had is lost: training again keeps the replaced model in
+    MODEL/previous/ (one generation), and the last line names both accuracies."""
+    import tensorflow as tf
+    from digits import train_cli, training
+
+    def train(steps):
+        args = train_cli.parse_args(1, dict(epochs=1, batch_size=50, learning_rate=0.01),
+                                    ['--model', str(tmp_path / 'm'), '--data-dir', mnist_dir(),
+                                     '--steps', str(steps), '--head-pictures', '100'])
+        return training.train(args)
+
+    def weights(folder):
+        prefix = tf.train.latest_checkpoint(str(folder))
+        return prefix, tf.train.load_checkpoint(prefix).get_tensor('W')
+
+    first = train(20)
+    assert 'replaced' not in capsys.readouterr().out
+    _, first_weights = weights(tmp_path / 'm')
+    for steps in (40, 60):
+        second = train(steps)
+        last = capsys.readouterr().out.strip().splitlines()[-1]
+        assert last == (f'replaced the model in {tmp_path}/m/ (test accuracy {first:.4f}) by this one '
+                        f'({second:.4f}); the replaced one is kept in {tmp_path}/m/previous/')
+        kept, kept_weights = weights(tmp_path / 'm' / 'previous')
+        assert np.array_equal(kept_weights, first_weights)
+        first, first_weights = second, weights(tmp_path / 'm')[1]
+    assert sorted(os.listdir(tmp_path / 'm' / 'previous')) == [
+        'checkpoint', 'model.ckpt-40.data-00000-of-00001', 'model.ckpt-40.index']
