@@ -40,7 +40,7 @@ def resolve(path, model_number):
 
 def check_matches(prefix, net, model_number):
     """Fail with a plain message unless `prefix` holds `net`'s weights; return
-    whether it also holds its head (not if saved before heads existed)."""
+    the names of the variables it holds."""
     try:
         stored = dict(tf.train.list_variables(prefix))
     except Exception as e:
@@ -48,8 +48,7 @@ def check_matches(prefix, net, model_number):
                               f'({type(e).__name__})') from None
     expected = {name: var.shape.as_list() for name, var in net.weights.items()}
     if all(stored.get(name) == shape for name, shape in expected.items()):
-        head = {name: var.shape.as_list() for name, var in net.head.items()}
-        return all(stored.get(name) == shape for name, shape in head.items())
+        return stored
     other = 1 if model_number == 2 else 2
     if 'W' in stored and 'conv1/W' not in stored:
         kind = 'a model 1 checkpoint'
@@ -62,27 +61,34 @@ def check_matches(prefix, net, model_number):
 
 
 def restore(sess, net, path, model_number):
-    """Restore `net`'s weights and head from a model folder or prefix; return
-    (prefix, has_head). A model saved before heads existed has none: then
-    only its weights are restored, and touching digits are not cut."""
+    """Restore `net`'s weights, head and temperature from a model folder or
+    prefix; return (prefix, has_head). A model saved before heads existed
+    has none: then only its weights are restored, and touching digits are
+    not cut; one saved before calibration reads at temperature 1."""
     prefix = resolve(path, model_number)
-    has_head = check_matches(prefix, net, model_number)
+    stored = check_matches(prefix, net, model_number)
+    has_head = all(stored.get(name) == var.shape.as_list() for name, var in net.head.items())
+    calibrated = stored.get('temperature') == []
     try:
-        v1.train.Saver({**net.weights, **(net.head if has_head else {})}).restore(sess, prefix)
+        v1.train.Saver({**net.weights, **(net.head if has_head else {}),
+                        **({'temperature': net.temperature} if calibrated else {})}).restore(sess, prefix)
     except Exception as e:
         raise CheckpointError(f'{prefix}: corrupt checkpoint ({type(e).__name__})') from None
+    if not calibrated:
+        sess.run(net.temperature.initializer)   # its initial value, 1
     return prefix, has_head
 
 
 def save_model(sess, net, folder, step):
-    """Write `net`'s weights and head (no optimizer state) as the folder's new model."""
+    """Write `net`'s weights, head and temperature (no optimizer state) as the folder's new model."""
     os.makedirs(folder, exist_ok=True)
     prefix = os.path.join(folder, f'model.ckpt-{step}')
     n = 1
     while glob.glob(glob.escape(prefix) + '.*'):   # never overwrite a checkpoint in place
         prefix = os.path.join(folder, f'model.ckpt-{step}-{n}')
         n += 1
-    saver = v1.train.Saver({**net.weights, **net.head}, save_relative_paths=True)
+    saver = v1.train.Saver({**net.weights, **net.head, 'temperature': net.temperature},
+                           save_relative_paths=True)
     saver.save(sess, prefix, write_meta_graph=False)  # switches the state file last
     remove_stale(folder, keep=prefix)
     return prefix

@@ -23,10 +23,12 @@ class Classifier:
             self.sess = tf.compat.v1.Session(config=session_config(None))
             self.prefix, self.tells_touching = checkpoints.restore(
                 self.sess, self.net, model_path, model_number)
+            self.temperature = float(self.sess.run(self.net.temperature))
         self.heads = [self.net.several, self.net.one_digit] if self.tells_touching else []
 
     def read(self, images):
-        """images [n, 28, 28] -> (probabilities [n, 10], several [n], one_digit [n]):
+        """images [n, 28, 28] -> (probabilities [n, 10] as trained, uncalibrated,
+        several [n], one_digit [n]):
         the probability that each holds several touching digits and, as a
         part cut from such a piece, that it is exactly one of them (0 and 1
         for a model saved before it had a head for that)."""

@@ -27,6 +27,10 @@ class Net:
         self.head = touching_head(features)
         self.several = self._logistic('several', name='several')
         self.one_digit = self._logistic('part', name='one_digit')
+        # The logits' temperature (digits/calibration.py), fitted after
+        # training; reading applies it to the probabilities it reports.
+        # A model saved before it existed reads as 1: as it was trained.
+        self.temperature = tf.Variable(1.0, trainable=False, name='temperature')
 
     def _logistic(self, layer, name):
         return tf.sigmoid(tf.matmul(self.features, self.head[layer + '/W'])[:, 0]

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import pieces, session
+from .calibration import calibrated
 from .decode import ImageError
 from .normalise import shown
 from .preparing import prepare, prepare_one
@@ -88,8 +89,12 @@ class Reader:
 
     def read_prepared(self, prepared, mapper=map):
         """preparing.prepare's entries (or an iterator over them) -> a Reading
-        or an error message each (see read_all)."""
-        return read_all(self.classifier, prepared, mapper)
+        or an error message each (see read_all), its probabilities calibrated
+        (the model's temperature: digits/calibration.py)."""
+        t = self.classifier.temperature
+        return [r if isinstance(r, str) else
+                Reading(Digit(d.image, calibrated(d.probabilities, t)) for d in r)
+                for r in read_all(self.classifier, prepared, mapper)]
 
 
 @functools.lru_cache(maxsize=4)

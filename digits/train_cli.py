@@ -20,7 +20,7 @@ def main(model_number, defaults, argv=None):
 def train_command(model_number, defaults, argv):
     """Parse argv, load MNIST, train (or --evaluate); the exit status."""
     args = parse_args(model_number, defaults, argv)
-    session.quiet_tensorflow(onednn=not args.evaluate)   # before anything imports TensorFlow
+    session.quiet_tensorflow(onednn=not (args.evaluate or args.calibrate))   # before anything imports TensorFlow
     try:
         with session.onednn_notice_hidden():   # a download imports TensorFlow (Keras' get_file)
             data = mnist.load(args.data_dir)   # reported before TensorFlow starts
@@ -29,10 +29,13 @@ def train_command(model_number, defaults, argv):
         raise cli.Failure(f'{e}{needs}') from None
     with session.onednn_notice_hidden():
         import tensorflow as tf
+    tf.get_logger().setLevel('ERROR')   # TF1 API deprecation notices are not for our users
     from . import checkpoints, training
     try:
         if args.evaluate:
             training.evaluate(args, data)
+        elif args.calibrate:
+            training.calibrate(args, data)
         else:
             training.train(args, data=data)
     except training.Stopped as e:
@@ -101,6 +104,9 @@ def parse_args(model_number, defaults, argv=None):
                    help='continue the interrupted run saved in MODEL/resume/')
     p.add_argument('--evaluate', action='store_true',
                    help='only print the saved model\'s MNIST test accuracy')
+    p.add_argument('--calibrate', action='store_true',
+                   help='only fit the saved model\'s temperature on the validation digits, so that its '
+                        'confidence means what it says, and save it again (for models saved before)')
     p.add_argument('--eval-every', type=positive(int),
                    help='steps between validation measurements (default: once an epoch)')
     p.add_argument('--threads', type=positive(int), help='CPU threads (default: all cores)')

@@ -10,6 +10,7 @@ Imports TensorFlow: call session.quiet_tensorflow() first (train_cli does).
 import contextlib
 import math
 import os
+import re
 import shutil
 import sys
 import time
@@ -18,9 +19,10 @@ from typing import NamedTuple
 
 import numpy as np
 import tensorflow as tf
+from scipy import special
 from tensorflow.keras.utils import Progbar
 
-from . import checkpoints, data as mnist, networks, touching
+from . import calibration, checkpoints, data as mnist, networks, touching
 from .augment import distort
 from .session import copy_weights, in_batches, load_weights, session_config
 
@@ -180,10 +182,11 @@ def train(args, callback=None, data=None):
     resume_dir = os.path.join(args.model, 'resume')
     with tf.Graph().as_default():
         g = build_training_graph(args)
-        # The resume state: all but the touching-digits head, which is fitted
-        # after the loop, so a run resumes into fitting it again.
+        # The resume state: all but the touching-digits head and the
+        # temperature, fitted after the loop, so a run resumes into fitting them.
+        fitted_after = list(g.net.head.values()) + [g.net.temperature]
         state = v1.train.Saver([v for v in v1.global_variables()
-                                if not any(v is h for h in g.net.head.values())],
+                                if not any(v is f for f in fitted_after)],
                                max_to_keep=1, save_relative_paths=True)
         with contextlib.ExitStack() as stack:
             sess = stack.enter_context(v1.Session(config=session_config(args.threads, args.bfloat16)))
@@ -205,6 +208,7 @@ def train(args, callback=None, data=None):
                 with averaged_weights(sess, g.net, g.average):
                     copy_weights(g.net, sess, measure)
                     touching.fit_head(measure, g.net, data, args, also=sess)
+                    fit_temperature(measure, g.net, data['validation'], also=sess)
             except (KeyboardInterrupt, BrokenPipeError) as reason:   # Ctrl-C, or `| head` closed
                 raise stopped(sess, state, g.step, resume_dir, total, args.model, reason) from None
             return save_finished(sess, measure, g, args.model, step, data['test'], args.model_number)
@@ -325,6 +329,42 @@ def previous_accuracy(prefix, model_number, test):
     except checkpoints.CheckpointError:
         return '?'
 
+
+
+def fit_temperature(sess, net, validation, also=None):
+    """Fit the temperature that calibrates the network's confidence on the
+    validation digits (digits/calibration.py), put it into `sess` and `also`,
+    and say how far confidence was from accuracy before and after."""
+    images, labels = validation
+    logits = in_batches(sess, net.logits, net.x, images)
+    temperature = calibration.fit_temperature(logits, labels)
+    for s in {sess, also or sess}:
+        net.temperature.load(temperature, s)
+    before, after = (calibration.expected_calibration_error(
+        calibration.calibrated(special.softmax(logits, axis=1), t), labels) for t in (1, temperature))
+    print(f'calibrated: temperature {temperature:.3f}; on the validation digits confidence is '
+          f'{before:.4f} from accuracy before, {after:.4f} after (expected calibration error)')
+    return temperature
+
+
+def calibrate(args, data):
+    """--calibrate: fit the saved model's temperature and save it again,
+    weights and head unchanged (for a model saved before calibration)."""
+    with tf.Graph().as_default():
+        net = networks.BUILDERS[args.model_number]()
+        with v1.Session(config=session_config(args.threads)) as sess:
+            prefix, _ = checkpoints.restore(sess, net, args.model, args.model_number)
+            stored = dict(tf.train.list_variables(prefix))
+            missing = [v for name, v in net.head.items() if name not in stored]
+            if missing:         # saved before heads: keep it without one (zeros)
+                sess.run(v1.variables_initializer(missing))
+            fit_temperature(sess, net, data['validation'])
+            folder = os.path.dirname(prefix)
+            keep_previous = checkpoints.keep_previous(folder)
+            step = re.match(r'model\.ckpt-(\d+)', os.path.basename(prefix))
+            saved = checkpoints.save_model(sess, net, folder, int(step.group(1)) if step else 0)
+    print(f'saved {saved}' + (f' (the uncalibrated one is kept in {os.path.dirname(keep_previous)}/)'
+                              if keep_previous else ''))
 
 
 def evaluate(args, data):
