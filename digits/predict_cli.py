@@ -11,7 +11,7 @@ import sys
 from . import cli, evaluate
 from .inputs import expand_inputs
 from .output import as_json, describe, prepared_names, save_prepared
-from .preparing import prepare, prepare_in_background, start_workers
+from .preparing import prepare, prepare_in_background, start_workers, stop_workers
 from .reading import Reader
 
 
@@ -98,7 +98,7 @@ def read_and_print(model_number, argv):
         results = read_pictures(model_number, args, paths, pool)
     finally:
         if pool is not None:
-            pool.terminate()
+            stop_workers(pool)
     alone = len(args.inputs) == 1 and len(paths) == 1 and not os.path.isdir(args.inputs[0])
     failed = bool(errors)
     for path, name, digits in zip(paths, prepared_names(paths), results):

@@ -7,12 +7,14 @@ import functools
 import multiprocessing
 import os
 import signal
+import threading
 
 from .decode import ImageError, as_image
 from .pieces import digit_candidates
 
 
 FEW = 16   # pictures below which worker processes are not worth starting
+PATIENCE = 5   # seconds the workers get to stop before they are killed
 
 
 def prepare_one(path, single=False):
@@ -41,6 +43,19 @@ def start_workers(count):
     # The workers yield to the main process, so TensorFlow's import, which
     # everything waits for, runs at full speed while they share the rest.
     return multiprocessing.get_context('fork').Pool(os.cpu_count(), initializer=start_worker)
+
+
+def stop_workers(pool):
+    """Stop the workers. Pool.terminate can hang for good when a worker is
+    halfway through sending a large result as the pool stops (Ctrl-C while
+    pictures are being prepared, on a busy machine), so it gets PATIENCE
+    seconds, then the workers are killed and the process may exit."""
+    stopping = threading.Thread(target=pool.terminate, daemon=True)
+    stopping.start()
+    stopping.join(PATIENCE)
+    if stopping.is_alive():
+        for worker in multiprocessing.active_children():
+            worker.kill()
 
 
 def start_worker():

@@ -193,3 +193,31 @@ def test_a_new_model_keeps_the_one_it_replaced(tmp_path, capsys):
         first, first_weights = second, weights(tmp_path / 'm')[1]
     assert sorted(os.listdir(tmp_path / 'm' / 'previous')) == [
         'checkpoint', 'model.ckpt-40.data-00000-of-00001', 'model.ckpt-40.index']
+
+
+@pytest.mark.quick
+def test_workers_that_do_not_stop_in_time_are_killed(monkeypatch):
+    """Pool.terminate can hang for good when a worker is halfway through
+    sending a large result (seen once: Ctrl-C on a busy machine left
+    predict_2.py waiting for ever). stop_workers gives it PATIENCE seconds,
+    then kills the workers, so the run still ends."""
+    import threading
+    import time
+    from digits import preparing
+    monkeypatch.setattr(preparing, 'PATIENCE', 0.5)
+    pool = preparing.start_workers(100)
+    if pool is None:
+        pytest.skip('workers are used only with 2 or more cores')
+    import multiprocessing.pool
+    workers = list(multiprocessing.active_children())
+    assert workers
+    never = threading.Event()
+    # Stuck inside Pool.terminate, as if in outqueue.put behind a worker's send
+    monkeypatch.setattr(multiprocessing.pool.Pool, '_help_stuff_finish',
+                        staticmethod(lambda *args: never.wait()))
+    started = time.monotonic()
+    preparing.stop_workers(pool)
+    assert time.monotonic() - started < 5
+    for w in workers:
+        w.join(5)
+    assert not any(w.is_alive() for w in workers)
