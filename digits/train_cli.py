@@ -1,4 +1,4 @@
-"""The command line of create_model_1.py and create_model_2.py: train a model, or --evaluate it.
+"""The command line of create_model_1.py and create_model_2.py: train a model, or --evaluate or --export it.
 
 MNIST is loaded (and its errors reported) before TensorFlow starts;
 TensorFlow is imported only after session.quiet_tensorflow has set its
@@ -18,21 +18,29 @@ def main(model_number, defaults, argv=None):
 
 
 def train_command(model_number, defaults, argv):
-    """Parse argv, load MNIST, train (or --evaluate); the exit status."""
+    """Parse argv, load MNIST, train (or --evaluate, --calibrate, --export); the exit status."""
     args = parse_args(model_number, defaults, argv)
-    session.quiet_tensorflow(onednn=not (args.evaluate or args.calibrate))   # before anything imports TensorFlow
+    # before anything imports TensorFlow; only training gains from oneDNN
+    session.quiet_tensorflow(onednn=not (args.evaluate or args.calibrate or args.export is not None))
     try:
         with session.onednn_notice_hidden():   # a download imports TensorFlow (Keras' get_file)
             data = mnist.load(args.data_dir)   # reported before TensorFlow starts
     except mnist.DataError as e:
         needs = '; --evaluate measures on its test files (t10k-*)' if args.evaluate else ''
+        needs = '; --export calibrates its int8 model on the training files' if args.export is not None else needs
         raise cli.Failure(f'{e}{needs}') from None
     with session.onednn_notice_hidden():
         import tensorflow as tf
     tf.get_logger().setLevel('ERROR')   # TF1 API deprecation notices are not for our users
     from . import checkpoints, training
     try:
-        if args.evaluate:
+        if args.export is not None:
+            from . import export
+            try:
+                export.run(args, data)
+            except export.ExportError as e:
+                raise cli.Failure(e) from None
+        elif args.evaluate:
             training.evaluate(args, data)
         elif args.calibrate:
             training.calibrate(args, data)
@@ -88,10 +96,11 @@ def parse_args(model_number, defaults, argv=None):
     """The options of create_model_N.py (see --help), with the recipe's `defaults`."""
     p = argparse.ArgumentParser(
         description=f'Train model {model_number} on MNIST and save it to --model '
-                    '(or, with --evaluate, print the saved model\'s test accuracy).')
+                    '(or, with --evaluate, print the saved model\'s test accuracy; '
+                    'with --export DIR, write it for TensorFlow Serving and TensorFlow Lite).')
     p.add_argument('--data-dir', help='folder with the four MNIST .gz files '
                    '(default: $MNIST_DATA_DIR, then ./MNIST_data, else download)')
-    p.add_argument('--model', default=f'models/model_{model_number}',
+    p.add_argument('--model', default=cli.default_model(model_number),
                    help='model folder to write (default: %(default)s)')
     add_recipe(p, defaults)
     p.add_argument('--seed', type=int, default=0, help='random seed (default: %(default)s)')
@@ -107,6 +116,10 @@ def parse_args(model_number, defaults, argv=None):
     p.add_argument('--calibrate', action='store_true',
                    help='only fit the saved model\'s temperature on the validation digits, so that its '
                         'confidence means what it says, and save it again (for models saved before)')
+    p.add_argument('--export', metavar='DIR',
+                   help='only write the saved model to the new (or empty) folder DIR: DIR/saved_model/1/ '
+                        '(a SavedModel for TensorFlow Serving), DIR/model.tflite and DIR/model_int8.tflite '
+                        '(TensorFlow Lite, float and int8)')
     p.add_argument('--eval-every', type=positive(int),
                    help='steps between validation measurements (default: once an epoch)')
     p.add_argument('--threads', type=positive(int), help='CPU threads (default: all cores)')
@@ -118,6 +131,8 @@ def parse_args(model_number, defaults, argv=None):
     args = p.parse_args(argv)
     if max(args.warmup, args.dropout, args.label_smoothing, args.average) >= 1:
         p.error('--warmup, --dropout, --label-smoothing and --average must be below 1')
+    if args.export is not None and (args.evaluate or args.calibrate or args.resume):
+        p.error('--export writes the saved model as it is: give it without --evaluate, --calibrate or --resume')
     if args.bfloat16 and not session.onednn_allowed():
         p.error('--bfloat16 needs oneDNN, which TF_ENABLE_ONEDNN_OPTS=0 turns off')
     args.model_number = model_number
