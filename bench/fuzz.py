@@ -18,8 +18,10 @@ import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'tests'))
-import fuzzcases  # noqa: E402
+from shared import from_repo
+
+from_repo('imageprepare.py')            # the design card's imageprepare(path), which fuzzcases checks
+fuzzcases = from_repo('tests/fuzzcases.py')
 
 CHUNK = 250
 

@@ -16,13 +16,12 @@ import time
 import numpy as np
 from PIL import Image
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-DEV_SET = os.path.join(os.path.dirname(ROOT), 'shared', 'handwriting-dev')
+from digits import evaluate, session
+from digits.data import DataError, load
+from digits.inputs import labelled_files
 
-import evaluate  # noqa: E402
-import mnist_data  # noqa: E402
-from predict import Classifier  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEV_SET = os.path.join(os.path.dirname(ROOT), 'shared', 'handwriting-dev')
 
 
 def dev_set_accuracy(classifier, root=DEV_SET):
@@ -31,7 +30,7 @@ def dev_set_accuracy(classifier, root=DEV_SET):
     for source in sorted(os.listdir(root)):
         folder = os.path.join(root, source)
         if os.path.isfile(os.path.join(folder, 'labels.csv')):
-            items = evaluate.labelled_files(folder)
+            items = labelled_files(folder)
             guesses, _ = evaluate.run(classifier, items)
             scores[source] = (sum(g == t for g, (_, t) in zip(guesses, items)), len(items))
     return scores
@@ -58,6 +57,8 @@ def main():
     p.add_argument('--mnist-pngs', type=int, default=10000, help='how many test digits (0 to skip)')
     p.add_argument('--data-dir')
     args = p.parse_args()
+    session.quiet_tensorflow()     # TensorFlow's settings, before digits.model imports it
+    from digits.model import Classifier
     classifier = Classifier(2, args.model)
     print(f'model {classifier.prefix}')
 
@@ -74,8 +75,8 @@ def main():
 
     if args.mnist_pngs:
         try:
-            data = mnist_data.load(args.data_dir)
-        except mnist_data.DataError as e:
+            data = load(args.data_dir)
+        except DataError as e:
             sys.exit(f'error: {e}')
         test_x, test_y = data['test']
         n = min(args.mnist_pngs, len(test_x))

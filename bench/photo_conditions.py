@@ -22,12 +22,10 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+from digits import evaluate, session
+from digits.data import DataError, load
 
-import evaluate  # noqa: E402
-import mnist_data  # noqa: E402
-from predict import Classifier  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 START = 200   # the first test digit drawn
 
@@ -215,10 +213,12 @@ def main():
     if set(names) - set(CONDITIONS):
         p.error(f'unknown condition in {args.conditions} (choose from {", ".join(CONDITIONS)})')
     try:
-        test_x, test_y = mnist_data.load(args.data_dir)['test']
-    except mnist_data.DataError as e:
+        test_x, test_y = load(args.data_dir)['test']
+    except DataError as e:
         sys.exit(f'error: {e}')
     start = time.time()
+    session.quiet_tensorflow()     # TensorFlow's settings, before digits.model imports it
+    from digits.model import Classifier
     classifier = Classifier(2, args.model)
     print(f'model {classifier.prefix}, test digits {START}-{START + args.digits - 1}')
     with tempfile.TemporaryDirectory() as tmp:

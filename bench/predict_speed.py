@@ -6,7 +6,7 @@
 (a) wall time of `predict_2.py samples/7.png` against a bare
     `python -c "import tensorflow"` (median of --repeats runs each, the runs
     interleaved; also against the same import with the TF_* environment
-    predict.py sets); target: ratio <= 1.2, i.e. start-up costs little
+    predict_2.py sets); target: ratio <= 1.2, i.e. start-up costs little
     beyond importing TensorFlow.
 (b) images per second of one call reading --images digit pictures drawn at
     varied sizes with tests/make_samples.py: raw, and after start-up, that
@@ -22,7 +22,6 @@ the load average is printed with the figures). Exit status 1 only if a run
 of predict_2.py itself fails.
 """
 import argparse
-import importlib.util
 import os
 import random
 import statistics
@@ -31,16 +30,9 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from shared import ROOT, from_repo
+
 SAMPLE = os.path.join('samples', '7.png')
-
-
-def make_samples_module():
-    spec = importlib.util.spec_from_file_location(
-        'make_samples', os.path.join(ROOT, 'tests', 'make_samples.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def timed(cmd, env=None):
@@ -71,7 +63,7 @@ def interleaved_times(commands, repeats):
 
 def draw_pictures(folder, n, seed=0):
     """n digit PNGs of varied size, shape, pen width and placement; [(path, digit)]."""
-    draw_digit = make_samples_module().draw_digit
+    draw_digit = from_repo('tests/make_samples.py').draw_digit
     rng = random.Random(seed)
     out = []
     for i in range(n):
@@ -108,7 +100,7 @@ def main(argv=None):
           f'{" ".join(f"{x:.2f}" for x in os.getloadavg())})')
 
     # (a) start-up
-    # predict.py sets these before importing TensorFlow; the bare import runs
+    # predict_2.py sets these before importing TensorFlow; the bare import runs
     # with the user's environment, the "quiet" one with predict's settings.
     quiet = {'TF_CPP_MIN_LOG_LEVEL': '2', 'TF_ENABLE_ONEDNN_OPTS': '0'}
     runs = interleaved_times([('predict', predict + [SAMPLE], None),

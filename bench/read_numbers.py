@@ -13,23 +13,22 @@ single digits shows in bench/handwriting.py's accuracy on MNIST as PNGs.
 """
 import argparse
 import os
-import sys
 import tempfile
 
 import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, 'tests'))
-sys.path.insert(0, os.path.join(ROOT, 'bench'))
+import photo_conditions as photo
+from digits import session
+from digits.data import DataError, load
+from digits.output import describe
+from digits.preparing import prepare
+from digits.reading import read_all
+from digits.touching import pushed_together
+from shared import ROOT, from_repo
 
-import mnist_data  # noqa: E402
-import photo_conditions as photo  # noqa: E402
-import synth  # noqa: E402
-from touching import pushed_together  # noqa: E402
-from predict import Classifier, describe, prepare, read_all  # noqa: E402
+synth = from_repo('tests/synth.py')
 
 
 def read_exactly(classifier, truths, folder, **kind):
@@ -112,6 +111,8 @@ def main():
     p.add_argument('--model', default=os.path.join(ROOT, 'models', 'model_2'))
     p.add_argument('--data-dir', help='MNIST (else $MNIST_DATA_DIR, ./MNIST_data)')
     args = p.parse_args()
+    session.quiet_tensorflow()     # TensorFlow's settings, before digits.model imports it
+    from digits.model import Classifier
     classifier = Classifier(2, args.model)
     test_numbers = synth.numbers(20, [2, 3, 4, 5, 6], seed=2024)    # as in tests/test_cli.py
     pairs = synth.numbers(40, [2], seed=7)
@@ -126,8 +127,8 @@ def main():
             right = read_exactly(classifier, truths, folder, **kind)
             print(f'{name:15s} {right:3d}/{len(truths)}')
         try:
-            images, labels = mnist_data.load(args.data_dir)['test']
-        except mnist_data.DataError as e:
+            images, labels = load(args.data_dir)['test']
+        except DataError as e:
             print(f'MNIST pairs and photographed numbers: skipped ({e})')
             return
         paths, truths = mnist_pairs(images, labels, tmp)

@@ -8,20 +8,19 @@ augmentation, no weight averaging, up to 20,000 steps (stopped once it passes
 99.2%), in float32 as the tutorial was (or, with --tutorial-bfloat16, with
 our bfloat16 setting, to see what the recipe alone gains). Ours: the
 defaults of create_model_2.py. Test accuracy is measured every eighth of an
-epoch until a run passes 99.2%, then at the end. Times are
-those train.train reports: from its start (data loading included), with the
-time spent measuring accuracy (test and validation) left out.
+epoch until a run passes 99.2%, then at the end. Times are those
+digits.training.train reports: from its start (data loading included), with
+the time spent measuring accuracy (test and validation) left out.
 """
 import argparse
 import os
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+from digits import cli, session, train_cli
+from shared import from_repo
 
-import train  # noqa: E402
-from create_model_2 import DEFAULTS  # noqa: E402
+DEFAULTS = from_repo('create_model_2.py').DEFAULTS
 
 TARGET = 0.992
 TUTORIAL = ['--batch-size', '50', '--steps', '20000', '--learning-rate', '1e-4',
@@ -31,22 +30,27 @@ TUTORIAL = ['--batch-size', '50', '--steps', '20000', '--learning-rate', '1e-4',
 
 def timed_run(name, argv, stop_at_target):
     """Train; return [(seconds, step, test accuracy)] at each evaluation."""
-    args = train.parse_args(2, DEFAULTS, argv)
+    from digits import training      # imports TensorFlow: after main's quiet_tensorflow
+    args = train_cli.parse_args(2, DEFAULTS, argv)
     args.eval_every = 55000 // args.batch_size // 8
-    import mnist_data
-    test_x, test_y = mnist_data.load(args.data_dir)['test']
+    from digits.data import load
+    test_x, test_y = load(args.data_dir)['test']
     curve = []
     total = args.steps or round(args.epochs * (55000 // args.batch_size))
 
     def measure(step, sess, net, seconds):
         if time_to_target(curve) is not None and step < total:
             return False   # passed: only the final accuracy is still wanted
-        acc = train.accuracy(sess, net, test_x, test_y)
+        acc = training.accuracy(sess, net, test_x, test_y)
         curve.append((seconds, step, acc))
         print(f'[{name}] {seconds:7.1f}s  step {step}  test {acc:.4f}', flush=True)
         return stop_at_target and acc >= TARGET
 
-    train.train(args, callback=measure)
+    try:
+        training.train(args, callback=measure)
+    except training.Stopped as e:      # Ctrl-C: one line and exit 130, as create_model_2.py stops
+        print(f'\n{e}', file=sys.stderr)
+        sys.exit(cli.EXIT_PIPE_CLOSED if e.closed else cli.EXIT_INTERRUPTED)
     return curve
 
 
@@ -61,8 +65,8 @@ def main():
     p.add_argument('--skip-tutorial', action='store_true')
     p.add_argument('--tutorial-bfloat16', action='store_true')
     a = p.parse_args()
-    train.quiet_tensorflow(onednn=True)
-    with train.onednn_notice_hidden():
+    session.quiet_tensorflow(onednn=True)
+    with session.onednn_notice_hidden():
         import tensorflow  # noqa: F401  (imported before either run, so neither is timed importing it)
     extra = ['--seed', a.seed] + (['--data-dir', a.data_dir] if a.data_dir else [])
     tutorial_recipe = TUTORIAL + ([] if a.tutorial_bfloat16 else ['--no-bfloat16'])

@@ -1,5 +1,14 @@
-"""Shared test helpers: the repository root on sys.path, where MNIST and the
-development set are, and running the project's scripts as a user would."""
+"""Shared test helpers: the test tiers' markers, where MNIST and the
+development set are, and running the project's scripts as a user would.
+
+pyproject.toml's pytest settings put the repository root (the design-card
+scripts, such as imageprepare.py) and tests/ (these helpers, synth.py,
+fuzzcases.py) on the import path; the package `digits` is installed
+(`pip install -r requirements.txt`) or found at the root.
+
+The quick tier, `python -m pytest -q -m quick tests`, runs the tests that
+need neither TensorFlow nor subprocesses nor model checkpoints (about a minute).
+"""
 import contextlib
 import os
 import signal
@@ -9,20 +18,34 @@ import sys
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, 'tests'))
 SHARED = os.path.join(os.path.dirname(ROOT), 'shared')
 DEV_SET = os.path.join(SHARED, 'handwriting-dev')
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        'markers', 'quick: needs neither TensorFlow nor subprocesses nor model checkpoints '
+                   '(the quick tier: python -m pytest -q -m quick tests)')
+
+
 def mnist_dir():
-    import mnist_data
-    return mnist_data.find_dir(os.path.join(SHARED, 'mnist'))
+    from digits.data import find_dir
+    return find_dir(os.path.join(SHARED, 'mnist'))
 
 
 needs_mnist = pytest.mark.skipif(
     mnist_dir() is None,
     reason='MNIST files not found in $MNIST_DATA_DIR, ../shared/mnist or ./MNIST_data')
+
+
+def load_classifier(model_number, model_path):
+    """digits.model.Classifier(model_number, model_path), with TensorFlow's
+    settings made first as the prediction scripts and digits.Reader make
+    them (session.quiet_tensorflow: oneDNN off unless the environment says)."""
+    from digits import session
+    session.quiet_tensorflow()
+    from digits.model import Classifier
+    return Classifier(model_number, model_path)
 
 
 def user_env(**extra):

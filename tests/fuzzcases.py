@@ -1,5 +1,5 @@
 """Damaged image files for fuzzing imageprepare, shared by tests/test_fuzz.py
-and bench/fuzz.py.
+and bench/fuzz.py (which loads this file and imageprepare.py by their paths).
 
 A case is named by (run seed, format, number): make_case() rebuilds the same
 bytes from that name every time. It takes one of a few small, valid pictures
@@ -29,8 +29,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import imageprepare  # noqa: E402
+import digits
+import imageprepare
+from digits.decode import ImageError, short
+
+PACKAGE = Path(digits.__file__).resolve().parent
 
 FORMATS = ('png', 'jpeg', 'gif', 'bmp')
 TIMEOUT = 5.0          # seconds a case may take before it counts as a hang
@@ -345,9 +348,9 @@ Outcome = collections.namedtuple('Outcome', 'kind detail')   # kind: predicted, 
 
 
 def where(exc):
-    """Where an exception came from: the last line in imageprepare.py and the innermost line."""
+    """Where an exception came from: the last line in the package (digits/) and the innermost line."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename != __file__]
-    ours = [f for f in frames if f.filename.endswith('imageprepare.py')]
+    ours = [f for f in frames if Path(f.filename).resolve().is_relative_to(PACKAGE)]
     spots = ([ours[-1]] if ours else []) + ([frames[-1]] if frames and frames[-1] not in ours else [])
     return ' <- '.join(f'{Path(f.filename).name}:{f.lineno}' for f in reversed(spots))
 
@@ -357,7 +360,7 @@ def check(path, timeout=TIMEOUT):
     try:
         with time_limit(timeout):
             out = imageprepare.imageprepare(str(path))
-    except imageprepare.ImageError as e:
+    except ImageError as e:
         msg = str(e)
         if not msg.strip() or '\n' in msg:
             return Outcome('failure', f'ImageError message is not one line: {msg!r}')
@@ -365,7 +368,7 @@ def check(path, timeout=TIMEOUT):
     except CaseTimeout as e:
         return Outcome('failure', f'hang: {e} ({where(e)})')
     except Exception as e:
-        return Outcome('failure', f'{type(e).__name__}: {imageprepare.short(e)} at {where(e)}')
+        return Outcome('failure', f'{type(e).__name__}: {short(e)} at {where(e)}')
     if not isinstance(out, np.ndarray):
         return Outcome('failure', f'returned {type(out).__name__}, not an array')
     if out.shape != (784,) or out.dtype != np.float32:

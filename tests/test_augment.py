@@ -1,8 +1,11 @@
 """The training distortions: the matrix smoothing is SciPy's Gaussian filter, and the same seed gives the same distortion."""
 import numpy as np
+import pytest
 from scipy import ndimage
 
-import augment
+from digits import augment
+
+pytestmark = pytest.mark.quick
 
 
 def test_blur_matrix_is_the_gaussian_filter():

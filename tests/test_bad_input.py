@@ -275,11 +275,7 @@ def test_decompression_bomb(model_1, tmp_path, side):
     path = tmp_path / f'bomb_{side}.png'
     path.write_bytes(png_header_only(side, side))
     assert path.stat().st_size < 200
-    sys.path.insert(0, str(ROOT))
-    try:
-        from imageprepare import ImageError, load_image
-    finally:
-        sys.path.remove(str(ROOT))
+    from digits.decode import ImageError, load_image
     start = time.monotonic()
     with pytest.raises(ImageError):
         load_image(str(path))
@@ -462,15 +458,17 @@ def test_bad_option_value(tmp_path, script, args, fragments):
     assert not (tmp_path / 'never_written').exists()
 
 
+@pytest.mark.quick
 def test_unreadable_file_message(monkeypatch, images):
     """The same row in-process, where the test cannot make a file unreadable
     (as root): the operating system's refusal becomes the one-line message."""
     import imageprepare
     from PIL import Image as PILImage
+    from digits.decode import ImageError
 
     def refuse(*args, **kwargs):
         raise PermissionError(13, 'Permission denied')
     monkeypatch.setattr(PILImage, 'open', refuse)
-    with pytest.raises(imageprepare.ImageError) as error:
+    with pytest.raises(ImageError) as error:
         imageprepare.imageprepare(str(images / 'seven.png'))
     assert str(error.value) == f'{images / "seven.png"}: permission denied'

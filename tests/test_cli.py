@@ -178,7 +178,7 @@ def test_single_reads_a_number_as_one_digit(model, tmp_path):
 # ------------------------------------------------------------------ --evaluate
 
 def matrix_row(digit, counts):
-    """The confusion-matrix line evaluate.py prints for truth `digit`."""
+    """The confusion-matrix line --evaluate prints for truth `digit`."""
     return f'  {digit}: ' + ' '.join(f'{counts.get(g, 0):4d}' for g in range(10))
 
 
@@ -342,24 +342,24 @@ def test_preparing_workers_yield_to_the_main_process(monkeypatch):
     """Many pictures are prepared in worker processes while the main process
     imports TensorFlow, which everything waits for: the workers run at a
     lower priority so that the import is not slowed down."""
-    import predict
-    monkeypatch.setattr(predict, 'prepare_one', niceness)
-    pool = predict.start_workers(16)
+    from digits import preparing
+    monkeypatch.setattr(preparing, 'prepare_one', niceness)
+    pool = preparing.start_workers(16)
     try:
-        results = list(predict.prepare_in_background(pool, [f'{i}.png' for i in range(16)], False))
+        results = list(preparing.prepare_in_background(pool, [f'{i}.png' for i in range(16)], False))
     finally:
         pool.terminate()
     assert results == [min(19, os.nice(0) + 10)] * 16
 
 
+@pytest.mark.quick
 def test_reading_in_batches_as_pictures_arrive_gives_each_digit_its_own_reading(monkeypatch):
     """Digits are read a batch at a time as pictures arrive, and the wide
     ones taken for several digits are cut afterwards: whatever the batch
     size, every picture gets its own digits and error entries stay in place.
     A stretched scan's widths are read as one digit, by their average."""
     import numpy as np
-    import imageprepare
-    import predict
+    from digits import pieces, reading
 
     class Fake:
         """Reads the digit in the image's first pixel (times 10), as surely
@@ -377,7 +377,7 @@ def test_reading_in_batches_as_pictures_arrive_gives_each_digit_its_own_reading(
 
     def cut_candidates(piece):      # the piece holds the two digits it was written from
         return [image(d, 0.99) for d in piece[0]], [(0, 1)]
-    monkeypatch.setattr(imageprepare, 'cut_candidates', cut_candidates)
+    monkeypatch.setattr(pieces, 'cut_candidates', cut_candidates)
 
     rng = np.random.default_rng(0)
     prepared, expected = [], []
@@ -403,19 +403,19 @@ def test_reading_in_batches_as_pictures_arrive_gives_each_digit_its_own_reading(
         prepared.append(entries)
         expected.append(digits)
     for batch in (1, 3, 20, 256):
-        results = predict.read_all(Fake(), iter(prepared), batch=batch)
+        results = reading.read_all(Fake(), iter(prepared), batch=batch)
         assert [r if isinstance(r, str) else [int(p.argmax()) for _, p in r] for r in results] \
             == expected
         assert all(img.shape == (28, 28) for r in results if not isinstance(r, str) for img, _ in r)
 
 
+@pytest.mark.quick
 def test_a_piece_is_cut_only_when_the_model_takes_it_for_several_digits(monkeypatch):
     """Preparing the parts a piece could be cut into costs more than the
     digit itself, so it is done only when the model's head says the piece
     is more likely several digits than one, however unsurely the whole is read."""
     import numpy as np
-    import imageprepare
-    import predict
+    from digits import pieces, reading
 
     class Fake:
         """Reads every image as a 3, barely; takes it for several digits as its first pixel says."""
@@ -430,32 +430,31 @@ def test_a_piece_is_cut_only_when_the_model_takes_it_for_several_digits(monkeypa
     def cut_candidates(piece):
         cut.append(piece)
         return [np.full((28, 28), 0.0, np.float32)] * 2, [(0, 1)]
-    monkeypatch.setattr(imageprepare, 'cut_candidates', cut_candidates)
+    monkeypatch.setattr(pieces, 'cut_candidates', cut_candidates)
     piece = (np.ones((30, 40), np.float32), np.ones((30, 40), bool), 40 / 30)
 
     def entries(several):
         return [[(np.full((28, 28), several, np.float32), piece)]]
-    assert len(predict.read_all(Fake(), entries(0.49))[0]) == 1 and cut == []
-    assert len(predict.read_all(Fake(), entries(0.51))[0]) == 1 and cut == [piece]   # parts read unsurely
+    assert len(reading.read_all(Fake(), entries(0.49))[0]) == 1 and cut == []
+    assert len(reading.read_all(Fake(), entries(0.51))[0]) == 1 and cut == [piece]   # parts read unsurely
 
     class SureOfParts(Fake):
         """Reads every image as a 3, surely."""
         def read(self, images):
             return np.eye(10)[[3] * len(images)], np.asarray(images)[:, 0, 0], np.ones(len(images))
-    assert len(predict.read_all(SureOfParts(), entries(0.9))[0]) == 2     # parts read surely: cut
+    assert len(reading.read_all(SureOfParts(), entries(0.9))[0]) == 2     # parts read surely: cut
 
 
 def test_a_model_without_a_touching_digits_head_reads_touching_digits_as_one(model, tmp_path):
     """A model trained before models had the head still reads, with a note
     saying how to get touching digits cut."""
     import tensorflow as tf
-    import checkpoint
-    import graphs
+    from digits import checkpoints, networks
     old = tmp_path / 'old'
     with tf.Graph().as_default():
-        net = graphs.convnet()
+        net = networks.convnet()
         with tf.compat.v1.Session() as sess:
-            checkpoint.restore(sess, net, model, 2)
+            checkpoints.restore(sess, net, model, 2)
             tf.compat.v1.train.Saver(net.weights).save(sess, str(old / 'model.ckpt-1'))
     picture = save(synth.number('47', touching=True), tmp_path / 'n.png')
     assert predict(model, picture).stdout.strip() == '47'

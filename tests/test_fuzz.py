@@ -7,6 +7,8 @@ import pytest
 
 import fuzzcases
 
+pytestmark = pytest.mark.quick
+
 CASES_PER_FORMAT = 600
 CHUNK = 100
 

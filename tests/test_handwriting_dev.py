@@ -1,21 +1,20 @@
-"""Accuracy on real handwriting that is not MNIST (../shared/handwriting-dev)."""
+"""Accuracy on real handwriting that is not MNIST (../shared/handwriting-dev),
+measured as bench/handwriting.py does (imported as bench.handwriting: the
+repository root is on the tests' import path)."""
 import os
-import sys
 
 import pytest
 
-from conftest import DEV_SET, ROOT
+from conftest import DEV_SET, ROOT, load_classifier
 
-sys.path.insert(0, os.path.join(ROOT, 'bench'))
 pytestmark = pytest.mark.skipif(not os.path.isdir(DEV_SET),
                                 reason=f'development set not found at {DEV_SET}')
 
 
 @pytest.fixture(scope='module')
 def scores():
-    import handwriting
-    from predict import Classifier
-    return handwriting.dev_set_accuracy(Classifier(2, os.path.join(ROOT, 'models', 'model_2')))
+    from bench import handwriting
+    return handwriting.dev_set_accuracy(load_classifier(2, os.path.join(ROOT, 'models', 'model_2')))
 
 
 def test_own_handwriting_sources(scores):

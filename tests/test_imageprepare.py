@@ -1,5 +1,9 @@
 """imageprepare(): MNIST's normalisation, on synthetic images of every shape
-and on the conditions real pictures bring (see tests/synth.py)."""
+and on the conditions real pictures bring (see tests/synth.py).
+
+The design card's imageprepare(path) is the top-level imageprepare.py; the
+rest is the package's image preparation (digits.picture, digits.ink, ...).
+All tests are quick but those reading with the shipped model (model2)."""
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageOps
@@ -7,7 +11,12 @@ from scipy import ndimage
 
 import synth
 from conftest import mnist_dir, needs_mnist
-from imageprepare import ImageError, imageprepare, otsu, prepare_image
+from digits.decode import ImageError
+from digits.ink import otsu
+from digits.picture import prepare_image
+from imageprepare import imageprepare
+
+quick = pytest.mark.quick
 
 
 def save(img, path):
@@ -21,6 +30,7 @@ def bar(size, box):
     return img
 
 
+@quick
 @pytest.mark.parametrize('size, box', [
     ((300, 60), (20, 20, 280, 40)),      # wide
     ((60, 300), (20, 20, 40, 280)),      # tall
@@ -40,6 +50,7 @@ def test_shape_range_centring_ink_high(tmp_path, size, box):
     assert max(ys.max() - ys.min(), xs.max() - xs.min()) + 1 in (19, 20, 21, 22)   # fits 20x20
 
 
+@quick
 def test_aspect_ratio_kept(tmp_path):
     img = imageprepare(save(bar((300, 100), (20, 30, 280, 70)), tmp_path / 'x.png')).reshape(28, 28)
     ys, xs = np.nonzero(img > 0.3)
@@ -53,6 +64,7 @@ def mnist_like(digit=7):
     return (prepare_image(clean) * 255).astype(np.uint8)
 
 
+@quick
 @pytest.mark.parametrize('invert', [False, True])
 def test_already_mnist_is_nearly_unchanged(invert):
     a = mnist_like()
@@ -71,11 +83,10 @@ def corr(a, b):
 @pytest.fixture(scope='module')
 def model2():
     import os
-    from conftest import ROOT
-    from predict import Classifier
+    from conftest import ROOT, load_classifier
     if not os.path.isfile(os.path.join(ROOT, 'models/model_2/checkpoint')):
         pytest.skip('no shipped model 2 in models/model_2')
-    return Classifier(2, os.path.join(ROOT, 'models/model_2'))
+    return load_classifier(2, os.path.join(ROOT, 'models/model_2'))
 
 
 CONDITIONS = {
@@ -114,6 +125,7 @@ def test_condition_matches_clean_version_and_is_read(tmp_path, condition, model2
     assert guesses.tolist() == list(range(10))
 
 
+@quick
 def test_transparent_canvas_is_not_a_black_page(tmp_path):
     img = synth.transparent_rgba(3)
     assert img.mode == 'RGBA' and img.getpixel((0, 0)) == (0, 0, 0, 0)
@@ -121,16 +133,19 @@ def test_transparent_canvas_is_not_a_black_page(tmp_path):
     assert out.mean() < 0.4          # ink, not background, is high
 
 
+@quick
 def test_blank_page_is_an_error(tmp_path):
     with pytest.raises(ImageError, match='no digit found'):
         imageprepare(save(synth.blank_page(), tmp_path / 'blank.png'))
 
 
+@quick
 def test_uniform_colour_is_an_error(tmp_path):
     with pytest.raises(ImageError, match='no digit found'):
         imageprepare(save(Image.new('RGB', (200, 100), (40, 90, 200)), tmp_path / 'blue.png'))
 
 
+@quick
 def test_specks_and_border_are_ignored(tmp_path):
     page = synth.uncropped(4).convert('L')
     draw = ImageDraw.Draw(page)
@@ -141,11 +156,13 @@ def test_specks_and_border_are_ignored(tmp_path):
     assert corr(imageprepare(save(page, tmp_path / 'x.png')), prepare_image(synth.clean(4))) >= 0.9
 
 
+@quick
 def test_missing_file():
     with pytest.raises(ImageError, match='no such file'):
         imageprepare('does/not/exist.png')
 
 
+@quick
 @pytest.mark.parametrize('invert', [False, True])
 @pytest.mark.parametrize('digit', [0, 8])
 def test_tight_crop_of_a_bold_digit(invert, digit):
@@ -160,6 +177,7 @@ def test_tight_crop_of_a_bold_digit(invert, digit):
     assert corr(prepare_image(img), prepare_image(synth.clean(digit))) >= 0.85
 
 
+@quick
 def test_digit_filling_a_tight_crop_is_not_a_frame():
     """A thin 0 touching all four edges looks like a page border at first
     sight; it must be kept, and a speck inside it dropped."""
@@ -169,6 +187,7 @@ def test_digit_filling_a_tight_crop_is_not_a_frame():
     assert corr(prepare_image(img), prepare_image(synth.clean(0))) >= 0.85
 
 
+@quick
 def test_otsu_threshold_is_the_histogram_one():
     """otsu counts levels with np.bincount: check it against the textbook
     version with np.histogram, on random and two-tone values."""
@@ -200,16 +219,16 @@ def test_stretched_scans_are_read_at_mnists_widths(model2):
     """A scan stretched to its square has lost the digit's width (a 1 comes
     out as wide as a 0): reading it averaged over MNIST's typical widths is
     right more often than reading it square as stored."""
-    import imageprepare
-    import mnist_data
-    from predict import read_all
-    images, labels = mnist_data.load(mnist_dir())['test']
+    from digits import ink, normalise, pieces
+    from digits.data import load
+    from digits.reading import read_all
+    images, labels = load(mnist_dir())['test']
     scans = [stretched_scan(d) for d in images[:500].reshape(-1, 28, 28)]
-    masks = [imageprepare.ink_map(s) for s in scans]
-    stretched = [imageprepare.stretched(m) for _, m in masks]
+    masks = [ink.ink_map(s) for s in scans]
+    stretched = [normalise.stretched(m) for _, m in masks]
     assert sum(stretched) >= 480
-    as_stored = model2.probabilities(np.array([imageprepare.prepare_digit(*im) for im in masks])).argmax(1)
-    read = read_all(model2, [imageprepare.digit_candidates(s) for s in scans])
+    as_stored = model2.probabilities(np.array([normalise.prepare_digit(*im) for im in masks])).argmax(1)
+    read = read_all(model2, [pieces.digit_candidates(s) for s in scans])
     averaged = np.array([digits[0][1].argmax() for digits in read])
     # A stretched scan is one digit (the few not found stretched take the
     # number path, where a wide one may be cut)
@@ -218,37 +237,40 @@ def test_stretched_scans_are_read_at_mnists_widths(model2):
     assert (averaged == labels[:500]).mean() >= (as_stored == labels[:500]).mean() + 0.01
 
 
+@quick
 def test_only_a_small_square_filled_to_its_edges_counts_as_stretched():
-    import imageprepare
+    from digits import normalise
     filled = np.ones((16, 16), bool)
     filled[4:12, 4:12] = False
-    assert imageprepare.stretched(filled)
-    assert not imageprepare.stretched(filled[:, :12])       # a tight crop keeps its width
-    assert not imageprepare.stretched(np.pad(filled, 2))    # a margin: nothing was stretched
-    assert not imageprepare.stretched(np.kron(filled, np.ones((4, 4), bool)))   # 64x64: a crop
+    assert normalise.stretched(filled)
+    assert not normalise.stretched(filled[:, :12])       # a tight crop keeps its width
+    assert not normalise.stretched(np.pad(filled, 2))    # a margin: nothing was stretched
+    assert not normalise.stretched(np.kron(filled, np.ones((4, 4), bool)))   # 64x64: a crop
 
 
+@quick
 def test_a_number_filling_a_square_crop_is_still_a_number():
     img = Image.new('L', (64, 64), 255)
     draw = ImageDraw.Draw(img)
     for x in (4, 59):   # 11, each 1 with a foot, the ink touching all four edges
         draw.line([(x, 0), (x, 63)], fill=0, width=8)
         draw.line([(x - 4, 60), (x + 4, 60)], fill=0, width=4)
-    import imageprepare
-    assert [whole.shape for whole, _ in imageprepare.digit_candidates(img)] == [(28, 28)] * 2
+    from digits import pieces
+    assert [whole.shape for whole, _ in pieces.digit_candidates(img)] == [(28, 28)] * 2
 
 
+@quick
 @needs_mnist
 def test_mnist_aspects_are_mnists_percentiles():
     """MNIST_ASPECTS are the 10th-90th percentiles of MNIST's own digits'
     width over height, as their comment says, not values fitted to a dev set."""
-    import imageprepare
-    import mnist_data
-    images = mnist_data.load(mnist_dir())['train'][0][:20000].reshape(-1, 28, 28) > 0.3
+    from digits import normalise
+    from digits.data import load
+    images = load(mnist_dir())['train'][0][:20000].reshape(-1, 28, 28) > 0.3
     rows, cols = images.any(axis=2), images.any(axis=1)
     extent = lambda m: m.shape[1] - m[:, ::-1].argmax(axis=1) - m.argmax(axis=1)
     aspects = extent(cols) / extent(rows)
-    assert np.allclose(np.percentile(aspects, [10, 25, 50, 75, 90]), imageprepare.MNIST_ASPECTS, atol=0.01)
+    assert np.allclose(np.percentile(aspects, [10, 25, 50, 75, 90]), normalise.MNIST_ASPECTS, atol=0.01)
 
 
 # Digits drawn with straight, thin, exactly horizontal and vertical strokes
@@ -273,6 +295,7 @@ def straight_digit(strokes, size, scale, offset, width=3):
     return np.asarray(img) > 127
 
 
+@quick
 @pytest.mark.parametrize('name', sorted(STRAIGHT_DIGITS))
 @pytest.mark.parametrize('size, scale, offset', [
     ((400, 400), 2.0, (100, 100)),       # on a canvas
@@ -281,7 +304,7 @@ def straight_digit(strokes, size, scale, offset, width=3):
 ])
 @pytest.mark.parametrize('width', [2, 3])
 def test_a_digits_straight_strokes_are_not_page_lines(name, size, scale, offset, width):
-    from imageprepare import page_lines
+    from digits.clean import page_lines
     mask = straight_digit(STRAIGHT_DIGITS[name], size, scale, offset, width)
     assert not page_lines(mask).any()
 
@@ -299,11 +322,13 @@ STRAIGHT_NUMBERS = {
 }
 
 
+@quick
 @pytest.mark.parametrize('name', sorted(STRAIGHT_NUMBERS))
 @pytest.mark.parametrize('tight', [False, True])
 @pytest.mark.parametrize('width', [2, 3])
 def test_a_numbers_straight_strokes_are_not_page_lines(name, tight, width):
-    from imageprepare import around, page_lines
+    from digits.clean import page_lines
+    from digits.masks import around
     mask = straight_digit(STRAIGHT_NUMBERS[name], (400, 300), 1.0, (0, 0), width)
     if tight:
         mask = mask[around(mask, margin=0)]
@@ -327,9 +352,10 @@ def form_box(draw):
     draw.rectangle((150, 20, 500, 430), outline=255, width=3)
 
 
+@quick
 @pytest.mark.parametrize('paper', [ruled_page, squared_page, form_box])
 def test_page_lines_are_found_and_the_strokes_crossing_them_kept(paper):
-    from imageprepare import page_lines
+    from digits.clean import page_lines
     digit = straight_digit([(30, 0, 45, 100), (45, 100, 80, 60)], (600, 450), 1.6, (240, 140), width=8)
     page = Image.new('L', (600, 450), 0)
     paper(ImageDraw.Draw(page))
@@ -340,11 +366,12 @@ def test_page_lines_are_found_and_the_strokes_crossing_them_kept(paper):
     assert (found & away).sum() >= 0.95 * away.sum()
 
 
+@quick
 def test_a_1_written_along_a_squared_papers_line_is_kept():
     """The line through the 1 is as thick as the 1 there; it used to count
     as a digit's own stroke (thin along too little of it), so it stayed,
     and the 1 went with it as a line along the whole picture."""
-    from imageprepare import full_look
+    from digits.ink import full_look
     page = Image.new('L', (500, 500), 255)
     draw = ImageDraw.Draw(page)
     for x in range(13, 500, 30):
@@ -356,15 +383,17 @@ def test_a_1_written_along_a_squared_papers_line_is_kept():
     assert 140 <= ys.min() and ys.max() <= 360 and 230 <= xs.min() and xs.max() <= 276
 
 
+@quick
 def test_a_thin_1_beside_a_speck_is_the_digit():
-    from imageprepare import page_lines
+    from digits.clean import page_lines
     mask = straight_digit([(50, 0, 50, 100)], (600, 450), 3.0, (150, 75), width=3)
     mask[100:104, 420:424] = True      # dust
     assert not page_lines(mask).any()
 
 
+@quick
 def test_ruled_lines_as_thick_as_a_ballpoint_are_found():
-    from imageprepare import page_lines
+    from digits.clean import page_lines
     digit = straight_digit([(30, 0, 45, 100), (45, 100, 80, 60)], (640, 480), 1.6, (260, 150), width=4)
     page = Image.new('L', (640, 480), 0)
     draw = ImageDraw.Draw(page)
@@ -377,8 +406,9 @@ def test_ruled_lines_as_thick_as_a_ballpoint_are_found():
     assert (found & digit).sum() <= 0.01 * digit.sum()
 
 
+@quick
 def test_a_squarish_0_filling_the_picture_beside_a_speck_is_kept():
-    from imageprepare import keep_strokes
+    from digits.clean import keep_strokes
     img = Image.new('L', (200, 200), 0)
     draw = ImageDraw.Draw(img)
     draw.rounded_rectangle((12, 0, 187, 199), radius=30, outline=255, width=4)
@@ -389,14 +419,16 @@ def test_a_squarish_0_filling_the_picture_beside_a_speck_is_kept():
 
 
 def prepared_by_full_look(img):
-    """prepare_image without the quick look (imageprepare.quick_look)."""
-    from imageprepare import full_look, prepare_digit
+    """prepare_image without the quick look (digits.ink.quick_look)."""
+    from digits.ink import full_look
+    from digits.normalise import prepare_digit
     return prepare_digit(*full_look(img))
 
 
+@quick
 @pytest.mark.parametrize('digit', range(10))
 def test_a_large_broad_brush_drawing_is_read_from_a_small_copy(digit):
-    from imageprepare import QUICK_SIZE, ink_map, quick_look
+    from digits.ink import QUICK_SIZE, ink_map, quick_look
     img = synth.draw_digit(digit, size=(700, 500), width=36, margin=0.15)
     assert quick_look(img) is not None
     assert max(ink_map(img)[1].shape) == QUICK_SIZE     # the path every picture takes uses it
@@ -411,17 +443,19 @@ FULL_LOOK = {
 }
 
 
+@quick
 @pytest.mark.parametrize('name', sorted(FULL_LOOK))
 def test_thin_strokes_small_digits_and_photos_get_the_full_look(tmp_path, name):
-    from imageprepare import quick_look
+    from digits.ink import quick_look
     for digit in (0, 4, 8):
         assert quick_look(FULL_LOOK[name](digit, str(tmp_path))) is None, (name, digit)
 
 
+@quick
 def test_a_small_digit_alone_at_the_edge_is_kept():
     """Ink nearly all within the picture's edges is dropped as the table in
     a corner or a finger only when there is writing elsewhere."""
-    from imageprepare import ink_map
+    from digits.ink import ink_map
     img = synth.draw_digit(7, size=400, width=6, margin=0.45, offset=(-182, -182))
     ImageDraw.Draw(img).rectangle((200, 200, 202, 202), fill=0)     # and a speck of dust
     _, mask = ink_map(img)
@@ -430,10 +464,11 @@ def test_a_small_digit_alone_at_the_edge_is_kept():
     assert ys.max() < 100 and xs.max() < 100    # not the speck
 
 
+@quick
 def test_a_number_touching_the_pictures_side_keeps_its_last_digit():
     """Only what lies in a corner of the frame is taken for the table there:
     a number's last digit touching the side of a loose crop stays."""
-    from imageprepare import digit_candidates
+    from digits.pieces import digit_candidates
     page = Image.new('RGB', (400, 300), 'white')
     for digit, x in ((3, 250), (8, None)):
         drawn = synth.draw_digit(digit, size=60, width=6, margin=0.1)

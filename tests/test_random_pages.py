@@ -2,16 +2,19 @@
 
 test_fuzz.py damages the bytes of good files; these are good files of random
 content (strokes, rings, boxes, dots, noise, a hard shadow, in any colours),
-which is what reaches ink_map, keep_strokes and segment in odd shapes. Every
-page goes through the whole number path as predict.py runs it: with `single`
-and without, and every wide piece through cut_candidates. Page n is rebuilt
-from (seed, n), so a failure is reproduced with random_page(seed, n).
+which is what reaches ink_map, keep_strokes and digits.pieces in odd shapes.
+Every page goes through the whole number path as predict_2.py runs it: with
+`single` and without, and every wide piece through cut_candidates. Page n is
+rebuilt from (seed, n), so a failure is reproduced with random_page(seed, n).
 """
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-import imageprepare
+from digits import pieces
+from digits.decode import ImageError, short
+
+pytestmark = pytest.mark.quick
 
 PAGES = 200
 CHUNK = 100
@@ -53,24 +56,24 @@ def random_page(seed, number):
 
 
 def broken_contract(img):
-    """What is wrong with reading `img` as predict.py does, or None."""
+    """What is wrong with reading `img` as predict_2.py does, or None."""
     try:
         for single in (False, True):
-            for whole, piece in imageprepare.digit_candidates(img, single):
+            for whole, piece in pieces.digit_candidates(img, single):
                 if whole.shape[-2:] != (28, 28) or not np.isfinite(whole).all():
                     return f'a whole of shape {whole.shape} or not finite (single={single})'
                 if piece is None:
                     continue
-                parts, ways = imageprepare.cut_candidates(piece)
+                parts, ways = pieces.cut_candidates(piece)
                 if any(p.shape != (28, 28) or not np.isfinite(p).all() for p in parts):
                     return 'a cut part that is not a finite 28x28'
                 if any(not 0 <= i < len(parts) for way in ways for i in way):
                     return 'a way of cutting that names a part that does not exist'
-    except imageprepare.ImageError as e:
+    except ImageError as e:
         if '\n' in str(e) or not str(e).strip():
             return f'ImageError message is not one line: {e!r}'
     except Exception as e:
-        return f'{type(e).__name__}: {imageprepare.short(e)}'
+        return f'{type(e).__name__}: {short(e)}'
     return None
 
 

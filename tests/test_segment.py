@@ -1,7 +1,9 @@
-"""segment.splits: the ways a piece of ink may be cut into touching digits."""
+"""digits.pieces.splits: the ways a piece of ink may be cut into touching digits."""
 import numpy as np
+import pytest
 
-import segment
+from digits.pieces import cut_paths, group_digits, mask_between, possible_counts, splits
+pytestmark = pytest.mark.quick
 
 
 def blob(widths, height=40, gap=6):
@@ -26,12 +28,12 @@ def edges(parts, way):
 
 def test_narrow_piece_has_no_splits():
     mask, _ = blob([22])                  # 22 wide, 40 tall: narrower than a 1 beside a 0
-    assert segment.splits(mask) == ([], [])
+    assert splits(mask) == ([], [])
 
 
 def test_two_touching_digits_can_be_cut_where_they_meet():
     mask, joints = blob([30, 28])
-    parts, ways = segment.splits(mask)
+    parts, ways = splits(mask)
     assert ways
     assert any(len(w) == 2 and all(abs(e - j) <= 4 for e, j in zip(edges(parts, w), joints))
                for w in ways)
@@ -39,14 +41,14 @@ def test_two_touching_digits_can_be_cut_where_they_meet():
 
 def test_five_touching_digits_can_be_cut_where_they_meet():
     mask, joints = blob([30, 26, 34, 28, 30])
-    parts, ways = segment.splits(mask)
+    parts, ways = splits(mask)
     assert any(len(w) == 5 and all(abs(e - j) <= 4 for e, j in zip(edges(parts, w), joints))
                for w in ways)
 
 
 def test_every_way_covers_the_piece_with_digit_sized_parts():
     mask, _ = blob([30, 26, 34, 28])
-    parts, ways = segment.splits(mask)
+    parts, ways = splits(mask)
     height = 40
     for way in ways:
         assert len(way) >= 2
@@ -67,7 +69,7 @@ def test_a_group_with_empty_columns_inside_gives_only_inked_parts():
     mask[20:55, 70:74] = True               # a digit, 30 columns of nothing away...
     mask[20:24, 70:100] = mask[51:55, 70:100] = mask[20:55, 96:100] = True
     mask[20:55, 115:119] = mask[20:24, 115:145] = True   # ...and a second one
-    parts, ways = segment.splits(mask)
+    parts, ways = splits(mask)
     assert ways
     assert all(p.any() for p in parts)
     assert sorted({i for w in ways for i in w}) == list(range(len(parts)))
@@ -82,7 +84,7 @@ def test_pieces_stacked_one_above_the_other_are_one_digit():
     mask = np.zeros((60, 60), bool)
     stroke(mask, 28, 32, 5, 28)                # a 1 whose pen skipped halfway
     stroke(mask, 30, 34, 31, 55)
-    assert len(segment.group_digits(mask)) == 1
+    assert len(group_digits(mask)) == 1
 
 
 def test_a_speck_far_below_the_row_is_not_part_of_a_digit():
@@ -94,7 +96,7 @@ def test_a_speck_far_below_the_row_is_not_part_of_a_digit():
     for x in (20, 60, 100, 140):
         stroke(mask, x, x + 5, 40, 100)          # four digits in a row, 60 tall
     stroke(mask, 18, 30, 185, 195)               # a speck 85 below the first
-    groups = segment.group_digits(mask)
+    groups = group_digits(mask)
     assert len(groups) == 4
     assert not groups[0][150:].any()
 
@@ -105,7 +107,7 @@ def test_a_digit_broken_across_its_middle_stays_one():
     stroke(mask, 20, 70, 40, 52)                 # a 5's top bar, 12 tall ...
     stroke(mask, 30, 70, 76, 100)                # ... 24 above the rest of it
     stroke(mask, 100, 105, 40, 100)              # and a 1 beside it, 60 tall
-    groups = segment.group_digits(mask)
+    groups = group_digits(mask)
     assert len(groups) == 2
     assert groups[0][40:52].any() and groups[0][76:100].any()
 
@@ -114,7 +116,7 @@ def test_pieces_side_by_side_stay_two_digits():
     mask = np.zeros((60, 80), bool)
     stroke(mask, 20, 24, 5, 55)                # 1 1, written close together
     stroke(mask, 34, 38, 8, 55)
-    assert len(segment.group_digits(mask)) == 2
+    assert len(group_digits(mask)) == 2
 
 
 def read(digit, confidence, several=0.0):
@@ -130,7 +132,7 @@ def digits(way):
 
 
 def test_the_cut_chosen_parts_the_digits_rather_than_leaving_two_together():
-    from predict import choose
+    from digits.reading import choose
     whole = read(8, 0.6)[:2]
     together = [read(1, 0.97), read(3, 0.97, several=0.9)]   # read surely, but "3" holds two
     parted = [read(1, 0.9), read(3, 0.9)]
@@ -140,13 +142,13 @@ def test_the_cut_chosen_parts_the_digits_rather_than_leaving_two_together():
 
 
 def test_fewer_parts_win_when_all_read_as_well():
-    from predict import choose
+    from digits.reading import choose
     two, three = [read(4, 0.95), read(7, 0.95)], [read(4, 0.95), read(1, 0.95), read(1, 0.95)]
     assert digits(choose(read(8, 0.6)[:2], 0.99, [three, two])) == [4, 7]
 
 
 def test_a_cut_with_a_part_read_unsurely_leaves_the_piece_whole():
-    from predict import choose
+    from digits.reading import choose
     whole = read(0, 0.3)[:2]
     assert choose(whole, 0.99, [[read(1, 0.95), read(3, 0.45)]]) == [whole]
     assert choose(whole, 0.99, []) == [whole]
@@ -156,7 +158,7 @@ def test_a_cut_with_a_part_read_unsurely_leaves_the_piece_whole():
 def test_a_cut_must_be_likelier_than_the_whole_which_one_digit_favours():
     """The head's probability of several digits against one, times each
     side's reading; a piece is one digit unless the cut is e (2.7) times likelier."""
-    from predict import choose
+    from digits.reading import choose
     cut = [read(1, 0.9), read(3, 0.9)]                  # likelihood 0.81
     whole = read(8, 0.6)[:2]
     assert digits(choose(whole, 0.9, [cut])) == [1, 3]   # 0.9 x 0.81 against 0.1 x 0.6 x e
@@ -172,9 +174,9 @@ def test_a_piece_as_narrow_as_a_1_beside_a_0_may_be_cut():
     stroke(mask, 14, 20, 28, 32)
     for x0, x1, y0, y1 in ((20, 50, 5, 9), (20, 50, 51, 55), (20, 24, 5, 55), (46, 50, 5, 55)):
         stroke(mask, x0, x1, y0, y1)             # ... to a 0 (a box)
-    assert segment.possible_counts(mask) == [2]  # 40 wide, 50 tall: 0.8
+    assert possible_counts(mask) == [2]  # 40 wide, 50 tall: 0.8
     mask[:, 36:] = False
-    assert segment.possible_counts(mask) == []   # 26 wide: 0.52, one digit
+    assert possible_counts(mask) == []   # 26 wide: 0.52, one digit
 
 
 def test_a_cut_follows_the_gap_between_leaning_digits():
@@ -186,8 +188,8 @@ def test_a_cut_follows_the_gap_between_leaning_digits():
         mask[row, 5 + x:10 + x] = True           # from columns 5-9 down to 24-28
         mask[row, 27 + x:32 + x] = True          # from 27-31 down to 46-50
     assert all(mask[:, c].any() for c in range(5, 51))   # no straight cut misses them
-    path = segment.cut_paths(mask, [28], reach=12)[0]
-    left = segment.mask_between(mask, np.full(60, 0), path)
+    path = cut_paths(mask, [28], reach=12)[0]
+    left = mask_between(mask, np.full(60, 0), path)
     assert (left == (mask & (np.arange(60) < 27 + np.arange(60)[:, None] // 3))).all()
 
 
@@ -198,6 +200,6 @@ def test_splits_cuts_leaning_touching_digits_round_their_strokes():
         second[row, 27 + row // 3:32 + row // 3] = True
     mask = first | second
     mask[28:31, 19:36] = True                    # joined by a short stroke
-    parts, ways = segment.splits(mask)
+    parts, ways = splits(mask)
     assert any(len(w) == 2 and parts[w[0]][first].all() and not parts[w[0]][second].any()
                for w in ways)

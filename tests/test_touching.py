@@ -1,24 +1,25 @@
-"""The pictures of touching digits and the head fitted on them (touching.py)."""
+"""The pictures of touching digits and the head fitted on them (digits/touching.py)."""
 import os
 
 import numpy as np
 import pytest
 
-import touching
-from conftest import ROOT, mnist_dir, needs_mnist
+from conftest import ROOT, load_classifier, mnist_dir, needs_mnist
+from digits import touching
 
 
 def mnist_test_digits():
-    import mnist_data
-    return mnist_data.load(mnist_dir())['test']
+    from digits.data import load
+    return load(mnist_dir())['test']
 
 
+@pytest.mark.quick
 @needs_mnist
 def test_digits_pushed_together_are_mostly_one_piece_of_ink():
     """Each digit is slid until it meets the ink before it, so the prediction
     path mostly finds one piece (29 of these 40; pictures that come apart
     where digits barely meet are skipped by `examples`)."""
-    import imageprepare
+    from digits.pieces import digit_candidates
     images, _ = mnist_test_digits()
     digits = np.round(images.reshape(-1, 28, 28) * 255).astype(np.uint8)
     rng = np.random.default_rng(0)
@@ -27,10 +28,11 @@ def test_digits_pushed_together_are_mostly_one_piece_of_ink():
         picture = touching.pushed_together(digits[rng.integers(0, 10000, rng.integers(2, 5))], rng)
         ink_columns = np.flatnonzero((np.asarray(picture) < 155).any(axis=0))
         assert np.all(np.diff(ink_columns) == 1)      # no blank column from first ink to last
-        pieces.append(len(imageprepare.digit_candidates(picture)))
+        pieces.append(len(digit_candidates(picture)))
     assert pieces.count(1) >= 24
 
 
+@pytest.mark.quick
 @needs_mnist
 def test_examples_are_prepared_wide_pieces_half_of_them_touching_digits():
     images, _ = mnist_test_digits()
@@ -40,6 +42,7 @@ def test_examples_are_prepared_wide_pieces_half_of_them_touching_digits():
     assert wholes.min() >= 0 and wholes.max() == pytest.approx(1)
 
 
+@pytest.mark.quick
 def test_logistic_fit_takes_raw_features_of_any_scale():
     rng = np.random.default_rng(0)
     scale, offset = np.array([1, 100, 0.01, 1, 1]), np.array([0, 50, 3, 0, 0])
@@ -56,15 +59,15 @@ def test_logistic_fit_takes_raw_features_of_any_scale():
 @needs_mnist
 def test_shipped_model_tells_touching_digits_from_one():
     """On pictures made from MNIST test digits, which its head never saw."""
-    from predict import Classifier
     images, _ = mnist_test_digits()
     wholes, several = touching.examples(images[5000:], 400, np.random.default_rng(1))
-    classifier = Classifier(2, os.path.join(ROOT, 'models', 'model_2'))
+    classifier = load_classifier(2, os.path.join(ROOT, 'models', 'model_2'))
     assert classifier.tells_touching
     said = classifier.read(wholes)[1]
     assert np.mean((said > 0.5) == several) > 0.95
 
 
+@pytest.mark.quick
 @needs_mnist
 def test_parts_are_marked_one_digit_only_in_a_way_that_reads_right():
     images, labels = mnist_test_digits()
@@ -79,9 +82,8 @@ def test_parts_are_marked_one_digit_only_in_a_way_that_reads_right():
 
 @needs_mnist
 def test_shipped_model_tells_whole_digits_among_the_parts_of_a_cut():
-    from predict import Classifier
     images, labels = mnist_test_digits()
-    classifier = Classifier(2, os.path.join(ROOT, 'models', 'model_2'))
+    classifier = load_classifier(2, os.path.join(ROOT, 'models', 'model_2'))
     parts, one_digit = touching.part_examples(images[5000:], labels[5000:], 60, np.random.default_rng(1),
                                               classifier.probabilities)
     said = classifier.read(parts)[2]

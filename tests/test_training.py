@@ -14,17 +14,14 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-import augment
-import checkpoint
-import graphs
-import train
 from conftest import ROOT, ctrl_c_reaches_children, mnist_dir, needs_mnist, run
+from digits import augment, checkpoints, networks, session, train_cli, training
 
 v1 = tf.compat.v1
 
 
 def test_schedule_warms_up_then_decays_to_zero():
-    lr = lambda step: train.learning_rate(step, total=1000, peak=0.01, warmup=100)
+    lr = lambda step: training.learning_rate(step, total=1000, peak=0.01, warmup=100)
     assert lr(0) == pytest.approx(0.0001)
     assert lr(49) == pytest.approx(0.005)
     assert lr(99) == pytest.approx(0.01)
@@ -32,23 +29,23 @@ def test_schedule_warms_up_then_decays_to_zero():
     assert lr(550) == pytest.approx(0.005)
     assert lr(1000) == pytest.approx(0.0, abs=1e-12)
     assert all(lr(s) >= lr(s + 1) for s in range(100, 1000))
-    assert train.learning_rate(500, 1000, 0.01, 100, 'constant') == 0.01
+    assert training.learning_rate(500, 1000, 0.01, 100, 'constant') == 0.01
 
 
 def outputs_after_restore(model_number, folder):
     images = np.random.default_rng(0).random((5, 784)).astype(np.float32)
     with tf.Graph().as_default():
-        net = graphs.BUILDERS[model_number]()
+        net = networks.BUILDERS[model_number]()
         with v1.Session() as sess:
             sess.run(v1.global_variables_initializer())
             if model_number == 1:   # zeros would make the check trivial
                 sess.run(net.weights['W'].assign(tf.random.normal([784, 10], seed=1)))
             before = sess.run(net.logits, {net.x: images})
-            checkpoint.save_model(sess, net, folder, 7)
+            checkpoints.save_model(sess, net, folder, 7)
     with tf.Graph().as_default():
-        net = graphs.BUILDERS[model_number]()
+        net = networks.BUILDERS[model_number]()
         with v1.Session() as sess:
-            checkpoint.restore(sess, net, folder, model_number)
+            checkpoints.restore(sess, net, folder, model_number)
             return before, sess.run(net.logits, {net.x: images})
 
 
@@ -72,9 +69,9 @@ def test_resaving_never_overwrites_the_current_checkpoint(tmp_path):
 def test_wrong_model_checkpoint_is_named(tmp_path):
     outputs_after_restore(1, str(tmp_path))
     with tf.Graph().as_default():
-        net = graphs.convnet()
-        with v1.Session() as sess, pytest.raises(checkpoint.CheckpointError, match='model 1 checkpoint'):
-            checkpoint.restore(sess, net, str(tmp_path), 2)
+        net = networks.convnet()
+        with v1.Session() as sess, pytest.raises(checkpoints.CheckpointError, match='model 1 checkpoint'):
+            checkpoints.restore(sess, net, str(tmp_path), 2)
 
 
 def args_for(model_number, folder, **options):
@@ -82,7 +79,7 @@ def args_for(model_number, folder, **options):
     argv = ['--model', str(folder), '--data-dir', mnist_dir(), '--head-pictures', '200']
     for k, v in options.items():
         argv += [f'--{k.replace("_", "-")}'] + ([] if v is True else [str(v)])
-    return train.parse_args(model_number, defaults, argv)
+    return train_cli.parse_args(model_number, defaults, argv)
 
 
 def weights(folder):
@@ -93,7 +90,7 @@ def weights(folder):
 @needs_mnist
 def test_same_seed_same_weights(tmp_path):
     for name, seed in (('a', 1), ('b', 1), ('c', 2)):
-        train.train(args_for(1, tmp_path / name, steps=30, seed=seed))
+        training.train(args_for(1, tmp_path / name, steps=30, seed=seed))
     a, b, c = (weights(tmp_path / n) for n in 'abc')
     assert all(np.array_equal(a[k], b[k]) for k in a)
     assert not np.array_equal(a['W'], c['W'])
@@ -101,11 +98,11 @@ def test_same_seed_same_weights(tmp_path):
 
 def test_batches_are_distorted_ahead_the_same_as_in_step():
     images = np.random.default_rng(0).random((40, 784), dtype=np.float32)
-    args = train.parse_args(2, dict(epochs=1, batch_size=8, learning_rate=0.1, augment=True),
-                            ['--seed', '4'])
-    from_start = train.training_batches(images, args, 0)
+    args = train_cli.parse_args(2, dict(epochs=1, batch_size=8, learning_rate=0.1, augment=True),
+                                ['--seed', '4'])
+    from_start = training.training_batches(images, args, 0)
     seen = [next(from_start) for _ in range(7)]       # into a second epoch
-    resumed = train.training_batches(images, args, 3)
+    resumed = training.training_batches(images, args, 3)
     for (step, idx, x), (step2, idx2, x2) in zip(seen[3:], resumed):
         assert step == step2 and np.array_equal(idx, idx2) and np.array_equal(x, x2)
     for step, idx, x in seen:
@@ -116,42 +113,42 @@ def test_batches_are_distorted_ahead_the_same_as_in_step():
 def train_model_2_briefly(folder, *options, callback=None):
     argv = ['--model', str(folder), '--data-dir', mnist_dir(), '--steps', '8',
             '--eval-every', '4', '--seed', '1', '--head-pictures', '200'] + list(options)
-    return train.train(train.parse_args(2, dict(epochs=1, batch_size=32, learning_rate=1e-3), argv),
-                       callback=callback)
+    return training.train(train_cli.parse_args(2, dict(epochs=1, batch_size=32, learning_rate=1e-3), argv),
+                          callback=callback)
 
 
 @needs_mnist
 def test_model_2_is_saved_with_its_touching_digits_head_fitted(tmp_path, capsys):
     """Even after 8 steps the hidden features tell touching digits from one
     well; an unfitted head (zeros) would say 0.5 to everything."""
-    import mnist_data
-    import touching
-    from predict import Classifier
+    from conftest import load_classifier
+    from digits import touching
+    from digits.data import load
     train_model_2_briefly(tmp_path / 'm', '--head-pictures', '1000')
     said = re.search(r'it tells touching digits from one in ([\d.]+)% of \d+', capsys.readouterr().out)
     assert said and float(said.group(1)) > 85
-    images, _ = mnist_data.load(mnist_dir())['test']
+    images, _ = load(mnist_dir())['test']
     wholes, several = touching.examples(images, 200, np.random.default_rng(0))
-    classifier = Classifier(2, str(tmp_path / 'm'))
+    classifier = load_classifier(2, str(tmp_path / 'm'))
     assert np.mean((classifier.read(wholes)[1] > 0.5) == several) > 0.85
 
 
 def test_a_model_saved_before_heads_existed_restores_without_one(tmp_path):
     with tf.Graph().as_default():
-        net = graphs.convnet()
+        net = networks.convnet()
         with v1.Session() as sess:
             sess.run(v1.global_variables_initializer())
             v1.train.Saver(net.weights).save(sess, str(tmp_path / 'model.ckpt-3'))
     with tf.Graph().as_default():
-        net = graphs.convnet()
+        net = networks.convnet()
         with v1.Session() as sess:
-            checkpoint.restore(sess, net, str(tmp_path), 2)
-            assert net.several is None
+            _, has_head = checkpoints.restore(sess, net, str(tmp_path), 2)
+            assert not has_head
             assert sess.run(net.logits, {net.x: np.zeros((1, 784))}).shape == (1, 10)
 
 
 @needs_mnist
-@pytest.mark.skipif(not train.onednn_allowed(), reason='TF_ENABLE_ONEDNN_OPTS=0 turns bfloat16 off')
+@pytest.mark.skipif(not session.onednn_allowed(), reason='TF_ENABLE_ONEDNN_OPTS=0 turns bfloat16 off')
 def test_bfloat16_training_is_measured_in_float32(tmp_path, monkeypatch):
     monkeypatch.setenv('TF_ENABLE_ONEDNN_OPTS', '1')   # as at import; the prediction tests set 0 later
     images = np.random.default_rng(0).random((20, 784), dtype=np.float32)
@@ -160,7 +157,7 @@ def test_bfloat16_training_is_measured_in_float32(tmp_path, monkeypatch):
     def compare(step, sess, net, seconds):
         weights = sess.run(net.weights)
         with tf.Graph().as_default():     # the same weights in a plain float32 session
-            plain = graphs.convnet()
+            plain = networks.convnet()
             with v1.Session() as fresh:
                 for name, value in weights.items():
                     plain.weights[name].load(value, fresh)
@@ -171,7 +168,7 @@ def test_bfloat16_training_is_measured_in_float32(tmp_path, monkeypatch):
 
 
 @needs_mnist
-@pytest.mark.skipif(not train.bfloat16_native(), reason='this CPU does not compute in bfloat16')
+@pytest.mark.skipif(not session.bfloat16_native(), reason='this CPU does not compute in bfloat16')
 def test_bfloat16_trains_in_bfloat16(tmp_path, monkeypatch):
     monkeypatch.setenv('TF_ENABLE_ONEDNN_OPTS', '1')   # as at import; the prediction tests set 0 later
     train_model_2_briefly(tmp_path / 'bf16', '--bfloat16')
@@ -183,24 +180,24 @@ def test_bfloat16_trains_in_bfloat16(tmp_path, monkeypatch):
 
 def test_bfloat16_is_for_model_2_and_needs_onednn(monkeypatch):
     defaults = dict(epochs=1, batch_size=32, learning_rate=1e-3)
-    assert not train.parse_args(1, defaults, []).bfloat16
-    assert train.parse_args(2, defaults, []).bfloat16 == train.bfloat16_native()
+    assert not train_cli.parse_args(1, defaults, []).bfloat16
+    assert train_cli.parse_args(2, defaults, []).bfloat16 == session.bfloat16_native()
     monkeypatch.setenv('TF_ENABLE_ONEDNN_OPTS', '0')
-    assert not train.parse_args(2, defaults, []).bfloat16
+    assert not train_cli.parse_args(2, defaults, []).bfloat16
     with pytest.raises(SystemExit) as stop:
-        train.parse_args(2, defaults, ['--bfloat16'])
+        train_cli.parse_args(2, defaults, ['--bfloat16'])
     assert stop.value.code == 2
 
 
 @needs_mnist
 def test_average_of_the_weights_is_what_is_evaluated_and_saved(tmp_path):
-    train.train(args_for(1, tmp_path / 'plain', steps=30, seed=1))
+    training.train(args_for(1, tmp_path / 'plain', steps=30, seed=1))
     seen = []
 
     def record(step, sess, net, seconds):
         seen.append(sess.run(net.weights))
-    train.train(args_for(1, tmp_path / 'avg', steps=30, seed=1, average=0.9, eval_every=1),
-                callback=record)
+    training.train(args_for(1, tmp_path / 'avg', steps=30, seed=1, average=0.9, eval_every=1),
+                   callback=record)
     plain, averaged = weights(tmp_path / 'plain'), weights(tmp_path / 'avg')
     assert len(seen) == 30
     assert all(np.array_equal(averaged[k], seen[-1][k]) for k in seen[-1])
@@ -210,20 +207,20 @@ def test_average_of_the_weights_is_what_is_evaluated_and_saved(tmp_path):
 @needs_mnist
 @pytest.mark.parametrize('average', [0, 0.9])
 def test_resume_continues_where_it_stopped(tmp_path, capsys, average):
-    train.train(args_for(1, tmp_path / 'whole', steps=60, seed=3, average=average))
+    training.train(args_for(1, tmp_path / 'whole', steps=60, seed=3, average=average))
 
     def interrupt(step, sess, net, seconds):
         raise KeyboardInterrupt
-    with pytest.raises(SystemExit) as stop:
-        train.train(args_for(1, tmp_path / 'parts', steps=60, seed=3, average=average),
-                    callback=interrupt)
-    assert stop.value.code == train.EXIT_INTERRUPTED
-    assert '--resume' in capsys.readouterr().err
+    with pytest.raises(training.Stopped) as stop:
+        training.train(args_for(1, tmp_path / 'parts', steps=60, seed=3, average=average),
+                       callback=interrupt)
+    assert not stop.value.closed
+    assert '--resume' in str(stop.value)
     assert not os.path.exists(tmp_path / 'parts' / 'checkpoint')    # no half-trained model
     saved = tf.train.latest_checkpoint(str(tmp_path / 'parts' / 'resume'))
     assert saved.endswith('train.ckpt-6')                           # first evaluation: step 6
 
-    train.train(args_for(1, tmp_path / 'parts', steps=60, seed=3, average=average, resume=True))
+    training.train(args_for(1, tmp_path / 'parts', steps=60, seed=3, average=average, resume=True))
     assert 'resuming from step 6/60' in capsys.readouterr().out
     whole, parts = weights(tmp_path / 'whole'), weights(tmp_path / 'parts')
     assert tf.train.latest_checkpoint(str(tmp_path / 'parts')).endswith('model.ckpt-60')
@@ -236,20 +233,20 @@ def test_interrupted_while_fitting_the_head_resumes_into_fitting_it(tmp_path, ca
     """Ctrl-C after the last step, while the touching-digits head is being
     fitted, saves the state like any other; --resume then only fits the head
     and saves the same model as a run never interrupted."""
-    import touching
-    train.train(args_for(1, tmp_path / 'whole', steps=20, seed=3))
+    from digits import touching
+    training.train(args_for(1, tmp_path / 'whole', steps=20, seed=3))
     make_pictures = touching.examples
 
     def interrupt(*args):
         raise KeyboardInterrupt
     monkeypatch.setattr(touching, 'examples', interrupt)
-    with pytest.raises(SystemExit) as stop:
-        train.train(args_for(1, tmp_path / 'parts', steps=20, seed=3))
-    assert stop.value.code == train.EXIT_INTERRUPTED
-    assert 'interrupted at step 20/20' in capsys.readouterr().err
+    with pytest.raises(training.Stopped) as stop:
+        training.train(args_for(1, tmp_path / 'parts', steps=20, seed=3))
+    assert not stop.value.closed
+    assert 'interrupted at step 20/20' in str(stop.value)
     assert not os.path.exists(tmp_path / 'parts' / 'checkpoint')
     monkeypatch.setattr(touching, 'examples', make_pictures)
-    train.train(args_for(1, tmp_path / 'parts', steps=20, seed=3, resume=True))
+    training.train(args_for(1, tmp_path / 'parts', steps=20, seed=3, resume=True))
     whole, parts = weights(tmp_path / 'whole'), weights(tmp_path / 'parts')
     assert sorted(whole) == sorted(parts) and 'several/W' in whole
     assert all(np.array_equal(whole[k], parts[k]) for k in whole)
@@ -264,16 +261,16 @@ def test_interrupting_a_resumed_run_keeps_only_the_latest_state(tmp_path, capsys
     def interrupt(step, sess, net, seconds):
         raise KeyboardInterrupt
     for resume in ({}, {'resume': True}):
-        with pytest.raises(SystemExit) as stop:
-            train.train(args_for(1, tmp_path / 'm', steps=60, seed=3, **resume), callback=interrupt)
-        assert stop.value.code == train.EXIT_INTERRUPTED
+        with pytest.raises(training.Stopped) as stop:
+            training.train(args_for(1, tmp_path / 'm', steps=60, seed=3, **resume), callback=interrupt)
+        assert not stop.value.closed
     states = glob.glob(str(tmp_path / 'm' / 'resume' / 'train.ckpt-*.index'))
     assert [os.path.basename(p) for p in states] == ['train.ckpt-12.index']
 
 
 @needs_mnist
 def test_logdir_writes_tensorboard_events(tmp_path):
-    train.train(args_for(1, tmp_path / 'm', steps=20, logdir=tmp_path / 'logs'))
+    training.train(args_for(1, tmp_path / 'm', steps=20, logdir=tmp_path / 'logs'))
     events = glob.glob(str(tmp_path / 'logs' / 'events.out.tfevents.*'))
     assert events
     tags = {v.tag for e in v1.train.summary_iterator(events[0]) for v in e.summary.value}
@@ -381,7 +378,7 @@ def test_an_error_with_no_one_reading_still_exits_1(tmp_path):
 def write_mnist_pngs(folder, count):
     """MNIST test digits as a user would hand them in: black on white,
     uncropped with a wide margin, off-centre."""
-    from mnist_data import read_idx
+    from digits.data import read_idx
     images = read_idx(os.path.join(mnist_dir(), 't10k-images-idx3-ubyte.gz'))[:count]
     labels = read_idx(os.path.join(mnist_dir(), 't10k-labels-idx1-ubyte.gz'))[:count]
     os.makedirs(folder)
@@ -421,16 +418,17 @@ def test_nan_loss_stops_training_and_keeps_previous_model(tmp_path):
     good = (rng.random((200, 784)).astype(np.float32), rng.integers(0, 10, 200))
     bad = (np.full((200, 784), np.nan, np.float32), good[1])
     data = {'train': bad, 'validation': good, 'test': good}
-    args = train.parse_args(1, dict(epochs=1, batch_size=50, learning_rate=0.01),
-                            ['--model', str(folder), '--steps', '5'])
+    args = train_cli.parse_args(1, dict(epochs=1, batch_size=50, learning_rate=0.01),
+                                ['--model', str(folder), '--steps', '5'])
     with pytest.raises(FloatingPointError, match='loss became nan'):
-        train.train(args, data=data)
+        training.train(args, data=data)
     after = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
     assert after == before
 
 
 def test_option_values_are_checked():
-    parse = lambda *argv: train.parse_args(2, dict(epochs=1, batch_size=10, learning_rate=0.1), list(argv))
+    parse = lambda *argv: train_cli.parse_args(2, dict(epochs=1, batch_size=10, learning_rate=0.1),
+                                               list(argv))
     assert parse('--warmup', '0.00', '--dropout', '0').warmup == 0.0
     for bad in (['--dropout', '-1'], ['--steps', '0'], ['--learning-rate', 'nan'],
                 ['--batch-size', '2.5'], ['--warmup', '1']):
@@ -446,8 +444,8 @@ def test_callback_time_leaves_out_measuring(tmp_path):
     def slow_measure(step, sess, net, trained):
         seconds.append(trained)
         time.sleep(0.5)              # a benchmark measuring test accuracy, say
-    train.train(args_for(1, tmp_path / 'm', steps=20, seed=1, eval_every=5),
-                callback=slow_measure)
+    training.train(args_for(1, tmp_path / 'm', steps=20, seed=1, eval_every=5),
+                   callback=slow_measure)
     assert len(seconds) == 4
     # 15 steps of model 1 take milliseconds; counting the three sleeps would add 1.5 s
     assert seconds[-1] - seconds[0] < 1.0
@@ -456,7 +454,7 @@ def test_callback_time_leaves_out_measuring(tmp_path):
 def test_only_the_onednn_notice_is_hidden(capfd):
     """TensorFlow's import writes its oneDNN notice straight to file
     descriptor 2; training hides that notice, and nothing else."""
-    with train.onednn_notice_hidden():
+    with session.onednn_notice_hidden():
         os.write(2, b'WARNING: All log messages before absl::InitializeLog() is called '
                     b'are written to STDERR\n'
                     b'I0000 port.cc:153] oneDNN custom operations are on. You may see ...\n'
