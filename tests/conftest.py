@@ -22,15 +22,12 @@ SHARED = os.path.join(os.path.dirname(ROOT), 'shared')
 DEV_SET = os.path.join(SHARED, 'handwriting-dev')
 
 
-def pytest_configure(config):
-    config.addinivalue_line(
-        'markers', 'quick: needs neither TensorFlow nor subprocesses nor model checkpoints '
-                   '(the quick tier: python -m pytest -q -m quick tests)')
-
-
 def mnist_dir():
+    """The one place the tests look for MNIST (absolute, or None): ../shared/mnist,
+    then where the scripts look ($MNIST_DATA_DIR, ./MNIST_data; digits.data.find_dir)."""
     from digits.data import find_dir
-    return find_dir(os.path.join(SHARED, 'mnist'))
+    found = find_dir(os.path.join(SHARED, 'mnist'))
+    return os.path.abspath(found) if found else None
 
 
 needs_mnist = pytest.mark.skipif(

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
+import conftest
 from conftest import user_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,17 +91,14 @@ def assert_usage_error(result, script, *fragments):
 # ------------------------------------------------------------------ fixtures
 
 def mnist_dir_or_none():
-    d = os.environ.get('MNIST_DATA_DIR')
-    if d and all(os.path.isfile(os.path.join(d, f)) for f in MNIST_FILES):
-        return d
-    return None
+    return conftest.mnist_dir()
 
 
 @pytest.fixture(scope='session')
 def mnist_dir():
     d = mnist_dir_or_none()
     if d is None:
-        pytest.skip('MNIST not available: set MNIST_DATA_DIR to a folder with the four .gz files')
+        pytest.skip('MNIST files not found in $MNIST_DATA_DIR, ../shared/mnist or ./MNIST_data')
     return d
 
 

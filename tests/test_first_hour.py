@@ -221,3 +221,15 @@ def test_workers_that_do_not_stop_in_time_are_killed(monkeypatch):
     for w in workers:
         w.join(5)
     assert not any(w.is_alive() for w in workers)
+
+
+@pytest.mark.quick
+def test_the_tests_find_mnist_in_one_way():
+    """conftest.mnist_dir is the one place: no test reads $MNIST_DATA_DIR itself
+    (two did, and skipped with ./MNIST_data/ filled as the README says)."""
+    import glob
+    import re
+    reading = re.compile(r'environ(\.get\(|\[)[\'"]MNIST_DATA_DIR')
+    readers = [os.path.basename(p) for p in glob.glob(os.path.join(ROOT, 'tests', 'test_*.py'))
+               if reading.search(open(p).read())]
+    assert readers == []

@@ -32,6 +32,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
+import conftest
 from conftest import user_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,9 +51,9 @@ RANDOM_SEED = 20240613
 
 @pytest.fixture(scope='module')
 def mnist_dir():
-    d = os.environ.get('MNIST_DATA_DIR')
-    if not (d and all(os.path.isfile(os.path.join(d, f)) for f in MNIST_FILES)):
-        pytest.skip('MNIST not available: set MNIST_DATA_DIR to a folder with the four .gz files')
+    d = conftest.mnist_dir()
+    if d is None:
+        pytest.skip('MNIST files not found in $MNIST_DATA_DIR, ../shared/mnist or ./MNIST_data')
     return d
 
 
