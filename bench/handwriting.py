@@ -24,14 +24,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEV_SET = os.path.join(os.path.dirname(ROOT), 'shared', 'handwriting-dev')
 
 
-def dev_set_accuracy(classifier, root=DEV_SET):
+def dev_set_accuracy(classifier, root=DEV_SET, numbers=None):
     """{source: (correct, total)} over every source folder of the dev set."""
     scores = {}
     for source in sorted(os.listdir(root)):
         folder = os.path.join(root, source)
         if os.path.isfile(os.path.join(folder, 'labels.csv')):
             items = labelled_files(folder)
-            guesses, _ = evaluate.run(classifier, items)
+            guesses, _ = evaluate.run(classifier, items, numbers=numbers)
             scores[source] = (sum(g == t for g, (_, t) in zip(guesses, items)), len(items))
     return scores
 
@@ -54,16 +54,18 @@ def write_mnist_pngs(folder, images, labels, seed=0):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--model', default=os.path.join(ROOT, 'models', 'model_2'))
+    p.add_argument('--numbers', help='the number reader (default: models/numbers)')
     p.add_argument('--mnist-pngs', type=int, default=10000, help='how many test digits (0 to skip)')
     p.add_argument('--data-dir')
     args = p.parse_args()
     session.quiet_tensorflow()     # TensorFlow's settings, before digits.model imports it
-    from digits.model import Classifier
-    classifier = Classifier(2, args.model)
-    print(f'model {classifier.prefix}')
+    from digits.reading import Reader
+    reader = Reader(2, args.model, args.numbers)    # as predict_2.py reads
+    classifier, numbers = reader.classifier, reader.numbers
+    print(f'model {classifier.prefix}, number reader {numbers.prefix}')
 
     if os.path.isdir(DEV_SET):
-        scores = dev_set_accuracy(classifier)
+        scores = dev_set_accuracy(classifier, numbers=numbers)
         print(f'{"source":40s} {"accuracy":>9s}')
         for source, (right, total) in scores.items():
             print(f'{source:40s} {right / total:9.4f}  ({right}/{total})')
@@ -85,7 +87,7 @@ def main():
         with tempfile.TemporaryDirectory() as tmp:
             items = write_mnist_pngs(tmp, images, test_y[:n])
             start = time.time()
-            guesses, _ = evaluate.run(classifier, items)
+            guesses, _ = evaluate.run(classifier, items, numbers=numbers)
             seconds = time.time() - start
         png = np.mean([g == t for g, (_, t) in zip(guesses, items)])
         print(f'MNIST test digits, raw arrays:         {raw:.4f}  ({n} digits)')

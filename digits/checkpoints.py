@@ -20,9 +20,9 @@ class CheckpointError(Exception):
     """A checkpoint is missing, corrupt or belongs to the other model."""
 
 
-def resolve(path, model_number):
+def resolve(path, model_number, hint=None):
     """Turn a model folder or a checkpoint prefix into a checkpoint prefix."""
-    hint = f'train one with: python create_model_{model_number}.py'
+    hint = hint or f'train one with: python create_model_{model_number}.py'
     if os.path.isdir(path):
         try:
             prefix = tf.train.latest_checkpoint(path)

@@ -37,9 +37,9 @@ def run(command, *args):
 
 
 def default_model(number):
-    """models/model_N beside the scripts, as a path relative to the current
-    folder when it can be (so messages show the path a user would type)."""
-    path = os.path.join(MODELS, f'model_{number}')
+    """models/model_N (or models/NAME, for a name) beside the scripts, as a path
+    relative to the current folder when it can be (so messages show the path a user would type)."""
+    path = os.path.join(MODELS, number if isinstance(number, str) else f'model_{number}')
     try:
         return os.path.relpath(path)
     except ValueError:   # another drive (Windows)

@@ -28,17 +28,18 @@ def confusion(truth, guess):
     return matrix
 
 
-def run(classifier, items, single=False):
-    """Read each (path, label) as the CLI does: (guesses, prepared 28x28s). A
+def run(classifier, items, single=False, numbers=None):
+    """Read each (path, label) as the CLI does (with `numbers`, the number
+    reader, as predict_2.py does): (guesses, prepared 28x28s). A
     picture read as several digits, or not read, is a miss (guess None)."""
-    guesses, images, _ = read_labelled(classifier, items, single)
+    guesses, images, _ = read_labelled(classifier, items, single, numbers)
     return guesses, images
 
 
-def read_labelled(classifier, items, single=False):
+def read_labelled(classifier, items, single=False, numbers=None):
     """run's (guesses, images), and how many pictures could not be read
     (each said on stderr)."""
-    results = read_all(classifier, prepare([p for p, _ in items], single))
+    results = read_all(classifier, prepare([p for p, _ in items], single), numbers=numbers)
     guesses, images, unreadable = [], [], 0
     for r in results:
         if isinstance(r, str):
@@ -113,7 +114,7 @@ def main(args):
         reader = Reader(args.model_number, args.model)
     except Exception as e:   # CheckpointError, or TensorFlow failing to start
         raise Failure(e) from None
-    guesses, images, unreadable = read_labelled(reader.classifier, items, args.single)
+    guesses, images, unreadable = read_labelled(reader.classifier, items, args.single, reader.numbers)
     print_summary(items, guesses)
     if args.report:
         try:

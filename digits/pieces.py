@@ -11,6 +11,7 @@ from scipy import ndimage
 
 from .decode import ImageError
 from .ink import ink_map
+from .lines import strokes_box, to_line
 from .masks import around
 from .normalise import prepare_digit, prepare_widths, stretched
 
@@ -30,8 +31,14 @@ OVERLAP = 0.5      # pieces overlapping sideways by this much of the narrower ar
 STRAY_GAP = 0.5    # a speck further than this many tallest heights from all ink is dropped first
 
 
+class Candidates(list):
+    """digit_candidates' entries, and `line`: the picture's ink as the number
+    reader takes it (digits/lines.py), None with `single` or for a stretched scan."""
+    line = None
+
+
 def digit_candidates(img, single=False):
-    """The digits in a Pillow image, left to right: [(whole, piece)].
+    """The digits in a Pillow image, left to right: Candidates [(whole, piece)].
 
     whole: the [28, 28] of one digit ([5, 28, 28], its widths, for a
     stretched scan); piece: its (ink, mask), cropped, when it is wide
@@ -41,10 +48,11 @@ def digit_candidates(img, single=False):
     """
     ink, mask = ink_map(img)
     if stretched(mask):
-        return [(prepare_widths(ink, mask), None)]
+        return Candidates([(prepare_widths(ink, mask), None)])
     if single:
-        return [(prepare_digit(ink, mask), None)]
-    entries = []
+        return Candidates([(prepare_digit(ink, mask), None)])
+    entries = Candidates()
+    entries.line = to_line(ink, strokes_box(mask))
     for m in group_digits(mask):
         box = around(m)   # all that crop() looks at: the same digit, found faster
         digit_ink, digit_mask = ink[box], m[box]

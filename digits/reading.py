@@ -20,6 +20,7 @@ import numpy as np
 from . import pieces, session
 from .calibration import calibrated
 from .decode import ImageError
+from .lines import digit_at
 from .normalise import shown
 from .preparing import prepare, prepare_one
 
@@ -30,6 +31,7 @@ SEVERAL = 0.5   # the head's probability of several digits above which a piece m
 LEAST_SURE = 0.5   # a cut is taken only if each of its parts is read at least this surely
 ONE_DIGIT_PRIOR = 1.0   # log odds in favour of one digit before reading: most pieces are one
 BATCH = 256   # wholes read at a time as pictures arrive
+NUMBER_SURE = 0.9   # the number reader's least confidence to read one piece as several digits
 
 
 class Digit(NamedTuple):
@@ -68,12 +70,16 @@ class Reader:
     path: its folder or checkpoint prefix (default: the shipped models/model_N).
     Raises checkpoints.CheckpointError for a missing or mismatched checkpoint."""
 
-    def __init__(self, model=2, path=None):
+    def __init__(self, model=2, path=None, numbers=None):
         session.quiet_tensorflow()
         from .model import Classifier    # imports TensorFlow (see the module's docstring)
         self.classifier = Classifier(model, path or os.path.join(MODELS, f'model_{model}'))
         self.prefix = self.classifier.prefix
         self.tells_touching = self.classifier.tells_touching
+        self.numbers = None
+        if numbers or model == 2:
+            from .number_model import NumberModel
+            self.numbers = NumberModel(numbers or os.path.join(MODELS, 'numbers'))
 
     def read(self, picture, single=False):
         """One picture -> its Reading; raises ImageError if it cannot be read."""
@@ -91,10 +97,8 @@ class Reader:
         """preparing.prepare's entries (or an iterator over them) -> a Reading
         or an error message each (see read_all), its probabilities calibrated
         (the model's temperature: digits/calibration.py)."""
-        t = self.classifier.temperature
-        return [r if isinstance(r, str) else
-                Reading(Digit(d.image, calibrated(d.probabilities, t)) for d in r)
-                for r in read_all(self.classifier, prepared, mapper)]
+        return read_all(self.classifier, prepared, mapper, numbers=self.numbers,
+                        temperature=self.classifier.temperature)
 
 
 @functools.lru_cache(maxsize=4)
@@ -108,9 +112,11 @@ def read(picture, model=2, path=None, single=False):
     return _reader(model, path).read(picture, single)
 
 
-def read_all(classifier, prepared, mapper=map, batch=BATCH):
+def read_all(classifier, prepared, mapper=map, batch=BATCH, numbers=None, temperature=1.0):
     """Classify every digit; per picture, its Reading (a Digit each), or its
-    error message. `classifier.read` is digits.model.Classifier's.
+    error message. `classifier.read` is digits.model.Classifier's; its
+    probabilities are calibrated by `temperature`. With `numbers` (a
+    digits.number_model.NumberModel), a number is read by it (see by_number).
 
     `prepared` may be an iterator over pictures still being prepared: their
     digits are read a batch at a time as they arrive, so that reading the
@@ -139,8 +145,12 @@ def read_all(classifier, prepared, mapper=map, batch=BATCH):
     # Per part, in the order used below: its probabilities, and how likely
     # it is not one digit: several digits still, or not a whole digit.
     part_reads = zip(probs, 1 - (1 - several) * one_digit)
+    lines = [k for k, entries in enumerate(pictures)
+             if getattr(entries, 'line', None) is not None]
+    numbers_read = dict(zip(lines, numbers.read([pictures[k].line for k in lines]))) \
+        if numbers is not None and lines else {}
     results, i = [], 0
-    for entries in pictures:
+    for k, entries in enumerate(pictures):
         if not isinstance(entries, list):
             results.append(entries)
             continue
@@ -154,6 +164,9 @@ def read_all(classifier, prepared, mapper=map, batch=BATCH):
             else:
                 digits.append(whole)
             i += 1
+        digits = [(image, calibrated(p, temperature)) for image, p in digits]
+        if k in numbers_read:
+            digits = by_number(digits, numbers_read[k], entries.line)
         results.append(Reading(Digit(*d) for d in digits))
     return results
 
@@ -189,3 +202,23 @@ def choose(whole, several, splits):
     cut = np.log(several) + log_likelihood(best)
     one = np.log(1 - several + 1e-6) + np.log(whole[1].max()) + ONE_DIGIT_PRIOR
     return [(part, p) for part, p, _ in best] if cut > one else [whole]
+
+
+def by_number(digits, number, line):
+    """The digits of a picture, (28x28, probabilities) each, given those the
+    pieces gave (`digits`: cut apart, each read by the tutorial CNN) and
+    the number reader's (`number`: digits/number_model.py). Where both
+    find as many digits, each digit is read by both (their probabilities
+    multiplied): they err differently, and agree on the count where the
+    pieces were cut right. Otherwise the number reader's count is taken,
+    except that one digit stays the CNN's unless the number reader is
+    sure (NUMBER_SURE) of each digit it sees there instead: the CNN reads
+    single digits better. A page with ink has a digit: none read is not
+    taken (docs/design.md, "The number reader")."""
+    if not number or len(digits) == 1 and (
+            len(number) == 1 or min(p.max() for _, p, _ in number) < NUMBER_SURE):
+        return digits
+    if len(number) == len(digits):
+        return [(image, both / both.sum()) for (image, p), (_, q, _) in zip(digits, number)
+                for both in [p * q + 1e-12]]
+    return [(digit_at(line, frame), p) for _, p, frame in number]

@@ -13,8 +13,75 @@ from . import data as mnist
 
 
 def main(model_number, defaults, argv=None):
-    """Train model `model_number` with `defaults` (the recipe) and argv, and exit."""
+    """Train model `model_number` with `defaults` (the recipe) and argv, and exit;
+    with --numbers (create_model_2.py), the number reader instead."""
+    argv = sys.argv[1:] if argv is None else argv
+    if model_number == 2 and '--numbers' in argv:
+        cli.run(train_numbers_command, argv)
     cli.run(train_command, model_number, defaults, argv)
+
+
+def train_numbers_command(argv):
+    """Parse argv, load MNIST, train the number reader; the exit status."""
+    args = parse_numbers_args(argv)
+    session.quiet_tensorflow(onednn=True)
+    try:
+        with session.onednn_notice_hidden():
+            data = mnist.load(args.data_dir)
+    except mnist.DataError as e:
+        raise cli.Failure(e) from None
+    with session.onednn_notice_hidden():
+        import tensorflow as tf
+    tf.get_logger().setLevel('ERROR')
+    from . import checkpoints, number_training, training
+    try:
+        number_training.train(args, data)
+    except training.Stopped as e:
+        if e.closed:
+            cli.write_nowhere(1)
+        print(f'\n{e}', file=sys.stderr)
+        return cli.EXIT_PIPE_CLOSED if e.closed else cli.EXIT_INTERRUPTED
+    except BrokenPipeError:
+        raise
+    except (checkpoints.CheckpointError, FloatingPointError, OSError) as e:
+        raise cli.Failure(e) from None
+    except tf.errors.OpError as e:
+        raise cli.Failure(f'{args.model}: {e.message.splitlines()[0]}') from None
+    return 0
+
+
+def parse_numbers_args(argv):
+    """The options of create_model_2.py --numbers (see --help there)."""
+    p = argparse.ArgumentParser(
+        prog='create_model_2.py --numbers',
+        description='Train the number reader (a CNN over the whole line, with CTC) on numbers '
+                    'made from MNIST\'s training digits, and save it to --model.')
+    p.add_argument('--numbers', action='store_true', help='train the number reader (this)')
+    p.add_argument('--data-dir', help='folder with the four MNIST .gz files '
+                   '(default: $MNIST_DATA_DIR, then ./MNIST_data, else download)')
+    p.add_argument('--model', default=cli.default_model('numbers'),
+                   help='model folder to write (default: %(default)s)')
+    p.add_argument('--steps', type=positive(int), default=NUMBER_DEFAULTS['steps'],
+                   help='batches to train on (default: %(default)s, about 20 minutes on 2 cores)')
+    p.add_argument('--batch-size', type=positive(int), default=NUMBER_DEFAULTS['batch_size'],
+                   help='numbers per batch (default: %(default)s)')
+    p.add_argument('--learning-rate', type=positive(float), default=NUMBER_DEFAULTS['learning_rate'],
+                   help='peak Adam learning rate (default: %(default)s)')
+    p.add_argument('--dropout', type=non_negative, default=NUMBER_DEFAULTS['dropout'],
+                   help='dropout rate before the last layer (default: %(default)s)')
+    p.add_argument('--average', type=non_negative, default=NUMBER_DEFAULTS['average'],
+                   help='decay of the weights\' moving average, which is saved (default: %(default)s)')
+    p.add_argument('--validation', type=positive(int), default=500,
+                   help='numbers made from the validation digits to measure on (default: %(default)s)')
+    p.add_argument('--seed', type=int, default=0, help='random seed (default: %(default)s)')
+    p.add_argument('--logdir', help='write TensorBoard summaries here')
+    p.add_argument('--resume', action='store_true',
+                   help='continue the interrupted run saved in MODEL/resume/')
+    p.add_argument('--threads', type=positive(int), help='CPU threads (default: all cores)')
+    args = p.parse_args(argv)
+    if args.dropout >= 1 or args.average >= 1:
+        p.error('--dropout and --average must be below 1')
+    return args
 
 
 def train_command(model_number, defaults, argv):
@@ -80,6 +147,7 @@ def positive(kind):
 
 
 non_negative = number(float, minimum_allowed=True)
+NUMBER_DEFAULTS = dict(steps=6000, batch_size=48, learning_rate=0.0015, dropout=0.1, average=0.999)
 
 
 def at_least(least):

@@ -1,0 +1,61 @@
+"""A number's ink -> the line image the number reader takes: HEIGHT rows, as wide as it comes.
+
+The same function makes the training numbers (digits/number_synth.py) and
+the pictures read (digits/pieces.py), so the reader sees real numbers
+exactly as it saw its training ones: the ink (digits/ink.py: ink high, the
+paper, its pattern and its lighting gone) cropped to the strokes with a
+margin, scaled to HEIGHT by area-averaging, the width following.
+"""
+import numpy as np
+from PIL import Image
+
+
+HEIGHT = 32          # rows of a line image
+INNER = 28           # rows the number's strokes fill, like MNIST's 28
+MARGIN = 0.15        # of the strokes' height, kept round them (an underline close below shows)
+MAX_WIDTH = 320      # columns: a wider line is squeezed (about 12 digits)
+STEP = 4             # columns per frame of the reader (two 2x2 poolings)
+
+
+def strokes_box(mask):
+    """(y0, y1, x0, x1) round the True pixels of `mask`."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+
+
+def to_line(ink, box):
+    """ink [h, w] in 0..1 and the strokes' box (y0, y1, x0, x1) -> float32
+    [HEIGHT, w'] in 0..1, w' a multiple of STEP, the strokes in the middle
+    INNER rows."""
+    y0, y1, x0, x1 = box
+    scale = INNER / (y1 - y0)
+    border = (HEIGHT - INNER) / 2 / scale          # rows above and below the strokes
+    pad = int(np.ceil(max(border, MARGIN * (y1 - y0)))) + 1
+    ink = np.pad(np.asarray(ink, np.float32), pad)  # Pillow's box must lie inside the image
+    source = (x0 + pad - MARGIN * (y1 - y0), y0 + pad - border,
+              x1 + pad + MARGIN * (y1 - y0), y1 + pad + border)
+    width = min(MAX_WIDTH, max(STEP, int(round((source[2] - source[0]) * scale / STEP)) * STEP))
+    line = Image.fromarray(ink, mode='F').resize((width, HEIGHT), Image.BOX, box=source)
+    return np.clip(np.asarray(line, np.float32), 0, 1)
+
+
+def batch_lines(lines):
+    """Line images of several widths -> [n, HEIGHT, widest] float32, padded with paper on the right."""
+    widest = max(line.shape[1] for line in lines)
+    out = np.zeros((len(lines), HEIGHT, widest), np.float32)
+    for i, line in enumerate(lines):
+        out[i, :, :line.shape[1]] = line
+    return out
+
+
+def digit_at(line, frame):
+    """The 28x28 (as digits/normalise.py makes them) of the digit the number
+    reader read at `frame` of `line`: the columns round it, about a digit
+    wide. What the network saw is the whole line; this shows which part."""
+    from .normalise import prepare_digit
+    centre = frame * STEP + STEP // 2
+    part = line[:, max(0, centre - INNER // 2):centre + INNER // 2]
+    try:
+        return prepare_digit(part, part > 0.3)
+    except Exception:    # ImageError: too faint a part: show it as it is
+        return np.asarray(Image.fromarray(part, mode='F').resize((28, 28), Image.BOX), np.float32)

@@ -1,0 +1,162 @@
+"""The number reader: its training numbers, CTC decoding, a tiny model trained and
+restored, and whole numbers read through predict_2.py."""
+import json
+import os
+import types
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import ROOT, mnist_dir, needs_mnist, run
+from digits import ctc
+from digits.lines import HEIGHT, INNER, STEP, batch_lines, strokes_box, to_line
+from digits.number_synth import ENDINGS, SEPARATORS, compose, layout, number_text, place, synthesise
+
+quick = pytest.mark.quick
+
+
+def block_crops(width=16, height=20):
+    """Per digit d, one solid block of ink (d + 1) / 11: a digit that can be told by its ink."""
+    return [[np.full((height, width), (d + 1) / 11, np.float32)] for d in range(10)]
+
+
+@quick
+@pytest.mark.parametrize('seed', range(40))
+def test_the_label_is_the_digits_placed_left_to_right(seed):
+    rng = np.random.default_rng(seed)
+    text = number_text(rng)
+    placed = place(text, block_crops(), rng)
+    digits = [(x, what, a) for a, x, _, what in placed if what.isdigit()]
+    assert ''.join(what for _, what, _ in digits) == text
+    assert [x for x, _, _ in digits] == sorted(x for x, _, _ in digits)
+    # each digit drawn is one of that digit's crops (block d has ink (d + 1) / 11; a 1 or
+    # 7 may get a flag or bar drawn on it)
+    assert all(abs(np.median(a[a > 0.05]) - (int(what) + 1) / 11) < 1e-4 for _, what, a in digits)
+    assert all(what in SEPARATORS + ENDINGS + ["'", '/'] for _, _, _, what in placed if not what.isdigit())
+    ink, box = compose(text, block_crops(), np.random.default_rng(seed))
+    assert ink.shape[0] >= box[1] > box[0] and ink.shape[1] >= box[3] > box[2]
+
+
+@quick
+def test_separators_are_never_in_the_label_and_are_drawn():
+    rng = np.random.default_rng(0)
+    marks = [m for _ in range(300) for m in layout(number_text(rng), rng) if m]
+    assert set(marks) <= set(SEPARATORS + ENDINGS + ["'", '/'])
+    assert {'.', ',', '-', '/'} <= set(marks)          # each kind of separator does occur
+    for _ in range(200):
+        line, text = synthesise(block_crops(), rng)
+        assert text.isdigit() and 1 <= len(text) <= 8
+        assert line.shape[0] == HEIGHT and line.shape[1] % STEP == 0
+        assert 0 <= line.min() and line.max() <= 1
+
+
+@quick
+def test_line_image_puts_the_strokes_in_the_middle_rows():
+    ink = np.zeros((100, 300), np.float32)
+    ink[20:80, 40:250] = 1
+    line = to_line(ink, strokes_box(ink > 0.5))
+    rows = np.flatnonzero(line.max(axis=1) > 0.5)
+    assert line.shape[0] == HEIGHT and rows[0] == (HEIGHT - INNER) // 2 and rows[-1] == HEIGHT - 3
+    assert line.shape[1] == round((210 + 2 * 0.15 * 60) * INNER / 60 / STEP) * STEP
+    assert batch_lines([line, line[:, :8]]).shape == (2, HEIGHT, line.shape[1])
+
+
+def frames(*classes, sure=0.9):
+    """Frame probabilities [t, 11], each frame `sure` of its class."""
+    out = np.full((len(classes), 11), (1 - sure) / 10, np.float32)
+    out[np.arange(len(classes)), classes] = sure
+    return out
+
+
+@quick
+def test_ctc_greedy_merges_repeats_and_drops_blanks():
+    B = ctc.BLANK
+    assert [d for d, _, _ in ctc.greedy(frames(B, 1, 1, B, 1, B, B, 7, 7))] == [1, 1, 7]
+    assert [d for d, _, _ in ctc.greedy(frames(3, 3, 3))] == [3]
+    assert ctc.greedy(frames(B, B, B)) == []
+    assert ctc.greedy(np.zeros((0, 11), np.float32)) == []
+
+
+@quick
+def test_ctc_digit_gets_its_surest_frame_without_the_blank():
+    f = frames(ctc.BLANK, 4, 4, ctc.BLANK)
+    f[2] = [0.01] * 4 + [0.6] + [0.01] * 5 + [0.31]     # frame 2 is surer of the 4, 0.6 of it
+    (digit, p, at), = ctc.greedy(f)
+    assert digit == 4 and at == 1                       # frame 1: 0.9 of it
+    assert p.shape == (10,) and abs(p.sum() - 1) < 1e-6 and p.argmax() == 4
+    assert abs(p[4] - 0.9 / (0.9 + 9 * 0.01)) < 1e-5
+
+
+@needs_mnist
+def test_tiny_reader_learns_save_and_restore_give_the_same(tmp_path):
+    """A few hundred steps on short numbers: it reads numbers it was
+    trained on far better than chance; restored, it gives the same outputs."""
+    from digits import session
+    session.quiet_tensorflow()
+    from digits import data, number_model, number_training
+    mnist = data.load(mnist_dir())
+    args = types.SimpleNamespace(model=str(tmp_path / 'numbers'), steps=250, batch_size=16,
+                                 learning_rate=0.003, seed=0, threads=None, logdir=None,
+                                 resume=False, dropout=0.0, average=0.9, validation=50)
+    share = number_training.train(args, mnist)
+    assert share > 0.05     # exact numbers of 1-8 digits: chance is below 1e-4
+    model = number_model.NumberModel(args.model)
+    crops = number_training.by_digit(*mnist['validation'])
+    rng = np.random.default_rng(5)
+    lines = [synthesise(crops, rng)[0] for _ in range(8)]
+    first = model.read(lines)
+    again = number_model.NumberModel(args.model).read(lines)
+    assert [[d for d, _, _ in r] for r in first] == [[d for d, _, _ in r] for r in again]
+    assert all(np.array_equal(a[1], b[1]) for r, s in zip(first, again) for a, b in zip(r, s))
+
+
+def test_a_digit_checkpoint_is_refused_as_the_number_reader():
+    from digits import session
+    session.quiet_tensorflow()
+    from digits.checkpoints import CheckpointError
+    from digits.number_model import NumberModel
+    with pytest.raises(CheckpointError, match='a digit model .*expected the number reader'):
+        NumberModel(os.path.join(ROOT, 'models', 'model_2'))
+
+
+def number_picture(text, marks, seed, path):
+    """A number of MNIST test digits with separators `marks` (between[k] before digit k),
+    dark ink on light paper, saved at `path`."""
+    from digits.data import load
+    from digits.number_synth import by_digit, paste, shaped
+    images, labels = load(mnist_dir())['test']
+    crops = by_digit(images, labels)
+    rng = np.random.default_rng(seed)
+    pieces, x = [], 0
+    for k, digit in enumerate(text):
+        if marks[k]:
+            from digits.number_synth import draw_separator
+            sep = draw_separator(marks[k], 22, 2, rng)
+            pieces.append((sep, x, 0))
+            x += sep.shape[1] + 4
+        crop = crops[int(digit)][rng.integers(len(crops[int(digit)]))]
+        d = shaped(crop, 22, 1.0, 0.0)
+        pieces.append((d, x, 0))
+        x += d.shape[1] + 3
+    ink, _ = paste(pieces)
+    Image.fromarray((255 - ink * 200).astype(np.uint8)).resize((ink.shape[1] * 3, ink.shape[0] * 3)).save(path)
+    return str(path)
+
+
+@needs_mnist
+def test_numbers_with_and_without_separators_read_as_their_digits(tmp_path):
+    cases = [('2026', [''] * 4), ('1990', ['', '.', '', '']), ('350', ['', '', '', '']),
+             ('12500', ['', '', '.', '', '']), ('1205', ['', '', '/', ''])]
+    paths = [number_picture(t, m + [''], i, tmp_path / f'{i}.png') for i, (t, m) in enumerate(cases)]
+    result = run('predict_2.py', '--json', *paths)
+    assert result.returncode == 0, result.stderr
+    read = [json.loads(line) for line in result.stdout.splitlines()]
+    right = [r['result'] == t for r, (t, _) in zip(read, cases)]
+    assert sum(right) >= 4, [(r['result'], t) for r, (t, _) in zip(read, cases)]
+    for r in read:
+        assert r['result'].isdigit()
+        assert all(len(d['probabilities']) == 10 and abs(sum(d['probabilities']) - 1) < 0.01
+                   for d in r['digits'])
+    single = run('predict_2.py', '--single', paths[0])
+    assert single.returncode == 0 and len(single.stdout.strip()) == 1
