@@ -43,8 +43,25 @@ def parse_args(model_number, argv=None):
                         'file names starting with the digit)')
     p.add_argument('--report', metavar='PNG', type=report_name,
                    help='with --evaluate: draw the misses into PNG (its folder is created)')
+    p.add_argument('--serve', action='store_true',
+                   help='serve a page to draw on, and its HTTP API, until Ctrl-C (see README)')
+    p.add_argument('--host', help='with --serve: the address to listen on (default: 127.0.0.1, '
+                   'this machine only)')
+    p.add_argument('--port', type=int, help='with --serve: the port (default: 8000; 0: any free one)')
+    p.add_argument('--collect', metavar='DIR',
+                   help='with --serve: save labelled drawings into DIR (PNGs and labels.csv, for --evaluate)')
     args = p.parse_args(argv)
-    if not args.inputs and not args.evaluate:
+    if args.serve:
+        if args.inputs or args.evaluate:
+            p.error('--serve reads the pictures sent to it: give no IMAGE or --evaluate')
+        args.host, args.port = args.host or '127.0.0.1', 8000 if args.port is None else args.port
+        if not 0 <= args.port <= 65535:
+            p.error('--port must be between 0 and 65535')
+        if args.collect and os.path.exists(args.collect) and not os.path.isdir(args.collect):
+            p.error(f'--collect: {args.collect} is a file, not a folder')
+    elif args.host or args.port is not None or args.collect:
+        p.error('--host, --port and --collect go with --serve')
+    if not args.inputs and not args.evaluate and not args.serve:
         p.error('give at least one image (or --evaluate DIR)')
     if args.top_k is not None and not 1 <= args.top_k <= 10:
         p.error('--top-k must be between 1 and 10')
@@ -88,6 +105,9 @@ def read_pictures(model_number, args, paths, pool):
 def read_and_print(model_number, argv):
     """Parse argv, read every picture (or --evaluate a folder), print; the exit status."""
     args = parse_args(model_number, argv)
+    if args.serve:
+        from . import serve     # http.server is imported only for the page
+        return serve.main(args)
     if args.evaluate:
         return evaluate.main(args)
     paths, errors = expand_inputs(args.inputs)
