@@ -24,20 +24,19 @@ from digits import session
 from digits.data import DataError, load
 from digits.output import describe
 from digits.preparing import prepare
-from digits.reading import read_all
 from digits.touching import pushed_together
 from shared import ROOT, from_repo
 
 synth = from_repo('tests/synth.py')
 
 
-def read_exactly(classifier, truths, folder, **kind):
+def read_exactly(reader, truths, folder, **kind):
     """How many of the numbers, drawn as `kind`, read exactly right."""
     paths = []
     for i, text in enumerate(truths):
         paths.append(os.path.join(folder, f'{i:02d}_{text}.png'))
         synth.number(text, **kind).save(paths[-1])
-    results = read_all(classifier, prepare(paths, single=False))
+    results = reader.read_prepared(prepare(paths, single=False))
     return sum(isinstance(r, list) and describe(r) == text for r, text in zip(results, truths))
 
 
@@ -93,7 +92,7 @@ def photographed_number(name, images, labels, rng, size=120):
     return Image.fromarray(img), ''.join(str(labels[i]) for i in picks)
 
 
-def read_photographed(classifier, images, labels, name, folder, count=30):
+def read_photographed(reader, images, labels, name, folder, count=30):
     """How many of `count` photographed numbers in condition `name` read exactly."""
     rng = np.random.default_rng(5)
     paths, truths = [], []
@@ -102,18 +101,20 @@ def read_photographed(classifier, images, labels, name, folder, count=30):
         paths.append(os.path.join(folder, f'{name}_{k:02d}_{truth}.jpg'))
         img.save(paths[-1], quality=85)
         truths.append(truth)
-    results = read_all(classifier, prepare(paths, single=False))
+    results = reader.read_prepared(prepare(paths, single=False))
     return sum(isinstance(r, list) and describe(r) == t for r, t in zip(results, truths))
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--model', default=os.path.join(ROOT, 'models', 'model_2'))
+    p.add_argument('--numbers', help='the number reader (default: models/numbers)')
     p.add_argument('--data-dir', help='MNIST (else $MNIST_DATA_DIR, ./MNIST_data)')
     args = p.parse_args()
     session.quiet_tensorflow()     # TensorFlow's settings, before digits.model imports it
-    from digits.model import Classifier
-    classifier = Classifier(2, args.model)
+    from digits.reading import Reader
+    reader = Reader(2, args.model, args.numbers)     # as predict_2.py reads
+    print(f'model {reader.prefix}, number reader {reader.numbers.prefix}')
     test_numbers = synth.numbers(20, [2, 3, 4, 5, 6], seed=2024)    # as in tests/test_cli.py
     pairs = synth.numbers(40, [2], seed=7)
     with tempfile.TemporaryDirectory() as tmp:
@@ -124,7 +125,7 @@ def main():
                                    ('touching pairs', pairs, {'touching': True})):
             folder = os.path.join(tmp, name.replace(' ', '_'))
             os.makedirs(folder)
-            right = read_exactly(classifier, truths, folder, **kind)
+            right = read_exactly(reader, truths, folder, **kind)
             print(f'{name:15s} {right:3d}/{len(truths)}')
         try:
             images, labels = load(args.data_dir)['test']
@@ -132,11 +133,11 @@ def main():
             print(f'MNIST pairs and photographed numbers: skipped ({e})')
             return
         paths, truths = mnist_pairs(images, labels, tmp)
-        results = read_all(classifier, prepare(paths, single=False))
+        results = reader.read_prepared(prepare(paths, single=False))
         right = sum(isinstance(r, list) and describe(r) == t for r, t in zip(results, truths))
         print(f'{"MNIST pairs":15s} {right:3d}/{len(truths)}')
         for name in ('clean', 'shadow', 'lined', 'grid', 'pencil'):
-            right = read_photographed(classifier, images.reshape(-1, 28, 28), labels, name, tmp)
+            right = read_photographed(reader, images.reshape(-1, 28, 28), labels, name, tmp)
             print(f'{"photo, " + name:15s} {right:3d}/30')
 
 

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import pieces, session
+from . import lines, pieces, session
 from .calibration import calibrated
 from .decode import ImageError
 from .lines import digit_at
@@ -32,6 +32,8 @@ LEAST_SURE = 0.5   # a cut is taken only if each of its parts is read at least t
 ONE_DIGIT_PRIOR = 1.0   # log odds in favour of one digit before reading: most pieces are one
 BATCH = 256   # wholes read at a time as pictures arrive
 NUMBER_SURE = 0.9   # the number reader's least confidence to read one piece as several digits
+# line columns (digits/lines.py) of the widest single digit, pieces.WIDEST heights, and margins
+ONE_DIGIT_LINE = (pieces.WIDEST + 2 * lines.MARGIN) * lines.INNER
 
 
 class Digit(NamedTuple):
@@ -150,11 +152,11 @@ def read_all(classifier, prepared, mapper=map, batch=BATCH, numbers=None, temper
     numbers_read = dict(zip(lines, numbers.read([pictures[k].line for k in lines]))) \
         if numbers is not None and lines else {}
     results, i = [], 0
-    for k, entries in enumerate(pictures):
+    for n, entries in enumerate(pictures):
         if not isinstance(entries, list):
             results.append(entries)
             continue
-        digits = []
+        digits, first = [], i
         for whole, _ in entries:
             whole = (shown(whole), reads[i][0])   # a stretched scan's stack: the median width
             if i in cuts:
@@ -165,8 +167,9 @@ def read_all(classifier, prepared, mapper=map, batch=BATCH, numbers=None, temper
                 digits.append(whole)
             i += 1
         digits = [(image, calibrated(p, temperature)) for image, p in digits]
-        if k in numbers_read:
-            digits = by_number(digits, numbers_read[k], entries.line)
+        if n in numbers_read:
+            several = max((reads[j][1] for j in range(first, i)), default=0.0)
+            digits = by_number(digits, numbers_read[n], entries.line, several)
         results.append(Reading(Digit(*d) for d in digits))
     return results
 
@@ -204,19 +207,22 @@ def choose(whole, several, splits):
     return [(part, p) for part, p, _ in best] if cut > one else [whole]
 
 
-def by_number(digits, number, line):
+def by_number(digits, number, line, several):
     """The digits of a picture, (28x28, probabilities) each, given those the
     pieces gave (`digits`: cut apart, each read by the tutorial CNN) and
     the number reader's (`number`: digits/number_model.py). Where both
     find as many digits, each digit is read by both (their probabilities
     multiplied): they err differently, and agree on the count where the
     pieces were cut right. Otherwise the number reader's count is taken,
-    except that one digit stays the CNN's unless the number reader is
-    sure (NUMBER_SURE) of each digit it sees there instead: the CNN reads
-    single digits better. A page with ink has a digit: none read is not
+    except that one digit stays the CNN's unless the line is wider than one
+    digit can be (a number joined by its underline, say), or both the
+    touching-digits head takes it for several (`several`, over SEVERAL)
+    and the number reader is sure (NUMBER_SURE) of each digit it sees
+    there: the CNN reads single digits better. A page with ink has a digit: none read is not
     taken (docs/design.md, "The number reader")."""
     if not number or len(digits) == 1 and (
-            len(number) == 1 or min(p.max() for _, p, _ in number) < NUMBER_SURE):
+            len(number) == 1 or line.shape[1] <= ONE_DIGIT_LINE
+            and (several < SEVERAL or min(p.max() for _, p, _ in number) < NUMBER_SURE)):
         return digits
     if len(number) == len(digits):
         return [(image, both / both.sum()) for (image, p), (_, q, _) in zip(digits, number)
