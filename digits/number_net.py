@@ -12,6 +12,7 @@ by name. Call inside `with tf.Graph().as_default():`.
 import tensorflow as tf
 
 from .lines import HEIGHT
+from .networks import _bias, _weight    # He initialisation, as the tutorial CNN's
 
 v1 = tf.compat.v1
 CLASSES = 11      # the ten digits, then the blank
@@ -33,15 +34,6 @@ class NumberNet:
         # no touching-digits head (CTC needs none), and a temperature of 1.
         self.head = {}
         self.temperature = tf.Variable(1.0, trainable=False, name='temperature')
-
-
-def _weight(name, shape, fan_in):
-    # He initialisation, as digits/networks.py
-    return tf.Variable(v1.truncated_normal(shape, stddev=(2.0 / fan_in) ** 0.5 / 0.88), name=name)
-
-
-def _bias(name, size):
-    return tf.Variable(tf.constant(0.01, shape=[size]), name=name)
 
 
 def number_reader():

@@ -135,7 +135,7 @@ def train_steps(sess, g, args, crops, start, writer, validation, save_state):
     """The loop, from `start` to args.steps; returns the last step."""
     net, total = g['net'], args.steps
     warmup = round(0.03 * total)
-    eval_every = max(1, total // 10)
+    eval_every = args.eval_every or max(1, total // 10)
     progress, smooth, last_save = Progress(total, start), None, time.time()
     for step, (x, labels, lengths, _) in batches(crops, args.seed, start, args.batch_size):
         if step >= total:

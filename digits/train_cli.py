@@ -71,6 +71,8 @@ def parse_numbers_args(argv):
                    help='dropout rate before the last layer (default: %(default)s)')
     p.add_argument('--average', type=non_negative, default=NUMBER_DEFAULTS['average'],
                    help='decay of the weights\' moving average, which is saved (default: %(default)s)')
+    p.add_argument('--eval-every', type=positive(int),
+                   help='steps between validation measurements (default: a tenth of --steps)')
     p.add_argument('--validation', type=positive(int), default=500,
                    help='numbers made from the validation digits to measure on (default: %(default)s)')
     p.add_argument('--seed', type=int, default=0, help='random seed (default: %(default)s)')

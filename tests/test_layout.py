@@ -18,7 +18,8 @@ PACKAGE = Path(ROOT) / 'digits'
 # wait for TensorFlow's import (seconds): only the model and training need it.
 WITHOUT_TENSORFLOW = ['digits.decode', 'digits.masks', 'digits.clean', 'digits.ink', 'digits.normalise',
                       'digits.picture', 'digits.pieces', 'digits.preparing', 'digits.reading',
-                      'digits.inputs', 'digits.output', 'digits.augment', 'digits.data']
+                      'digits.inputs', 'digits.output', 'digits.augment', 'digits.data',
+                      'digits.lines', 'digits.ctc', 'digits.number_synth']
 
 
 def tensorflow_modules_after_importing(modules):
