@@ -173,11 +173,29 @@ def place(text, crops_by_digit, rng):
         h = height * rng.uniform(0.85, 1.1)
         digit = shaped(crop, h, rng.uniform(0.8, 1.25), slant + rng.uniform(-0.1, 0.1))
         y = (height - h) + rng.uniform(-0.08, 0.08) * height + slope * x
+        if k and spacing != 'apart' and rng.random() < 0.25 and pieces[-1][3].isdigit():
+            pieces.append(ligature(pieces[-1], (digit, x, y), stroke, rng))
         pieces.append((digit, x, y, text[k]))
         gap = {'apart': rng.uniform(0.1, 0.6), 'close': rng.uniform(-0.02, 0.12),
                'touching': rng.uniform(-0.25, 0.0)}[spacing] * height
         x += digit.shape[1] + gap
     return pieces
+
+
+def ligature(left, right, stroke, rng):
+    """A pen stroke joining a digit to the next, as in joined-up writing: from
+    low on the first's right edge to the second's left, mid-height; (array, x, y, '~')."""
+    (a, ax, ay, _), (b, bx, by) = left[:4], right
+    x0, y0 = ax + a.shape[1] * rng.uniform(0.7, 0.95), ay + a.shape[0] * rng.uniform(0.5, 0.95)
+    x1, y1 = bx + b.shape[1] * rng.uniform(0.0, 0.3), by + b.shape[0] * rng.uniform(0.3, 0.7)
+    left_x, top = min(x0, x1), min(y0, y1)
+    w, h = int(abs(x1 - x0)) + 4, int(abs(y1 - y0)) + 4
+    img = Image.new('F', (w, h), 0)
+    sag = rng.uniform(0, 0.5) * h + 2
+    mid = ((x0 + x1) / 2 - left_x + 1, max(y0, y1) - top + 1 + sag / 4)
+    ImageDraw.Draw(img).line([(x0 - left_x + 1, y0 - top + 1), mid, (x1 - left_x + 1, y1 - top + 1)],
+                             fill=float(rng.uniform(0.6, 1)), width=max(1, int(round(stroke * 0.8))))
+    return np.asarray(img, np.float32), left_x - 1, top - 1, '~'
 
 
 def paste(pieces):

@@ -32,8 +32,9 @@ LEAST_SURE = 0.5   # a cut is taken only if each of its parts is read at least t
 ONE_DIGIT_PRIOR = 1.0   # log odds in favour of one digit before reading: most pieces are one
 BATCH = 256   # wholes read at a time as pictures arrive
 NUMBER_SURE = 0.9   # the number reader's least confidence to read one piece as several digits
-# line columns (digits/lines.py) of the widest single digit, pieces.WIDEST heights, and margins
-ONE_DIGIT_LINE = (pieces.WIDEST + 2 * lines.MARGIN) * lines.INNER
+# line columns (digits/lines.py) beyond which one piece is not one digit: two heights
+# wide (pieces.WIDEST is 1.3, yet a round 0 can be 1.5), and the margins
+ONE_DIGIT_LINE = (2 + 2 * lines.MARGIN) * lines.INNER
 
 
 class Digit(NamedTuple):

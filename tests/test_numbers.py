@@ -1,14 +1,18 @@
 """The number reader: its training numbers, CTC decoding, a tiny model trained and
 restored, and whole numbers read through predict_2.py."""
+import glob
 import json
 import os
+import signal
+import subprocess
+import sys
 import types
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import ROOT, mnist_dir, needs_mnist, run
+from conftest import ROOT, ctrl_c_reaches_children, mnist_dir, needs_mnist, run
 from digits import ctc
 from digits.lines import HEIGHT, INNER, STEP, batch_lines, strokes_box, to_line
 from digits.number_synth import ENDINGS, SEPARATORS, compose, layout, number_text, place, synthesise
@@ -33,7 +37,7 @@ def test_the_label_is_the_digits_placed_left_to_right(seed):
     # each digit drawn is one of that digit's crops (block d has ink (d + 1) / 11; a 1 or
     # 7 may get a flag or bar drawn on it)
     assert all(abs(np.median(a[a > 0.05]) - (int(what) + 1) / 11) < 1e-4 for _, what, a in digits)
-    assert all(what in SEPARATORS + ENDINGS + ["'", '/'] for _, _, _, what in placed if not what.isdigit())
+    assert all(what in SEPARATORS + ENDINGS + ["'", '/', '~'] for _, _, _, what in placed if not what.isdigit())
     ink, box = compose(text, block_crops(), np.random.default_rng(seed))
     assert ink.shape[0] >= box[1] > box[0] and ink.shape[1] >= box[3] > box[2]
 
@@ -98,7 +102,7 @@ def test_tiny_reader_learns_save_and_restore_give_the_same(tmp_path):
     mnist = data.load(mnist_dir())
     args = types.SimpleNamespace(model=str(tmp_path / 'numbers'), steps=250, batch_size=16,
                                  learning_rate=0.003, seed=0, threads=None, logdir=None,
-                                 resume=False, dropout=0.0, average=0.9, validation=50)
+                                 resume=False, dropout=0.0, average=0.9, validation=50, eval_every=None)
     share = number_training.train(args, mnist)
     assert share > 0.05     # exact numbers of 1-8 digits: chance is below 1e-4
     model = number_model.NumberModel(args.model)
@@ -160,3 +164,42 @@ def test_numbers_with_and_without_separators_read_as_their_digits(tmp_path):
                    for d in r['digits'])
     single = run('predict_2.py', '--single', paths[0])
     assert single.returncode == 0 and len(single.stdout.strip()) == 1
+
+
+@needs_mnist
+def test_training_command_stops_on_ctrl_c_keeps_the_model_and_resumes(tmp_path):
+    """create_model_2.py --numbers: Ctrl-C saves the state and says how to
+    go on, the model that was there is untouched; --resume finishes the run."""
+    folder = tmp_path / 'numbers'
+    quick_run = ['--numbers', '--model', folder, '--batch-size', 4, '--validation', 10]
+    first = run('create_model_2.py', *quick_run, '--steps', 20)
+    assert first.returncode == 0, first.stderr
+    assert 'numbers read exactly' in first.stdout
+    before = {p: open(p, 'rb').read() for p in glob.glob(str(folder / '*')) if os.path.isfile(p)}
+    args = [sys.executable, 'create_model_2.py', *map(str, quick_run), '--steps', '600', '--eval-every', '50']
+    env = dict(os.environ, MNIST_DATA_DIR=os.path.abspath(mnist_dir()))
+    with ctrl_c_reaches_children():
+        proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in proc.stdout:            # wait until it is really training
+        if line.startswith('step '):
+            break
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert 'interrupted at step' in err and '--resume' in err and 'Traceback' not in err
+    after = {p: open(p, 'rb').read() for p in glob.glob(str(folder / '*')) if os.path.isfile(p)}
+    assert after == before
+    resumed = run('create_model_2.py', *quick_run, '--steps', 600, '--eval-every', 50, '--resume')
+    assert resumed.returncode == 0, resumed.stderr
+    assert 'resuming from step' in resumed.stdout and 'replaced the model' in resumed.stdout
+    assert os.path.isdir(folder / 'previous') and not os.path.isdir(folder / 'resume')
+
+
+def test_training_command_bad_options_and_nothing_to_resume(tmp_path):
+    bad = run('create_model_2.py', '--numbers', '--steps', 0)
+    assert bad.returncode == 2 and 'must be a positive number' in bad.stderr
+    nothing = run('create_model_2.py', '--numbers', '--model', tmp_path / 'n', '--resume')
+    if mnist_dir() is None:
+        pytest.skip('MNIST not found: the run stops before it looks for the state')
+    assert nothing.returncode == 1 and 'Traceback' not in nothing.stderr
+    assert nothing.stderr.strip().splitlines()[-1].startswith('error: nothing to resume in')
