@@ -132,26 +132,32 @@ def read_all(classifier, prepared, mapper=map, batch=BATCH, numbers=None, temper
     def read_new_wholes():
         reads.extend(read_wholes(classifier, [w for w, _ in wholes[len(reads):]]))
 
+    owner = []     # per whole, the index of its picture
     for entries in prepared:
         pictures.append(entries)
         if isinstance(entries, list):
             wholes += entries
+            owner += [len(pictures) - 1] * len(entries)
             if len(wholes) - len(reads) >= batch:
                 read_new_wholes()
     read_new_wholes()
 
+    lines = [n for n, entries in enumerate(pictures) if getattr(entries, 'line', None) is not None]
+    numbers_read = dict(zip(lines, numbers.read([pictures[n].line for n in lines]))) \
+        if numbers is not None and lines else {}
+    # Cutting is slow, and by_number needs it only for a picture of one
+    # piece that stays the pieces' reading (not number_wins): of more
+    # pieces, it takes the number reader's count, or reads each piece by both.
     to_cut = [i for i, (_, piece) in enumerate(wholes)
-              if piece is not None and reads[i][1] > SEVERAL]
+              if piece is not None and reads[i][1] > SEVERAL
+              and not (owner[i] in numbers_read and (len(pictures[owner[i]]) > 1 or number_wins(
+                  numbers_read[owner[i]], pictures[owner[i]].line, reads[i][1])))]
     cuts = dict(zip(to_cut, mapper(pieces.cut_candidates, [wholes[i][1] for i in to_cut])))
     probs, several, one_digit = classifier.read(np.array(
         [part for i in to_cut for part in cuts[i][0]]).reshape(-1, 28, 28))
     # Per part, in the order used below: its probabilities, and how likely
     # it is not one digit: several digits still, or not a whole digit.
     part_reads = zip(probs, 1 - (1 - several) * one_digit)
-    lines = [k for k, entries in enumerate(pictures)
-             if getattr(entries, 'line', None) is not None]
-    numbers_read = dict(zip(lines, numbers.read([pictures[k].line for k in lines]))) \
-        if numbers is not None and lines else {}
     results, i = [], 0
     for n, entries in enumerate(pictures):
         if not isinstance(entries, list):
@@ -208,6 +214,18 @@ def choose(whole, several, splits):
     return [(part, p) for part, p, _ in best] if cut > one else [whole]
 
 
+def number_wins(number, line, several):
+    """Whether the number reader's digits (`number`) are taken for a picture
+    that the pieces read as one digit: it reads several, and the line is
+    wider than one digit can be (a number joined by its underline, say),
+    or both the touching-digits head takes the piece for several
+    (`several`, over SEVERAL) and the number reader is sure (NUMBER_SURE)
+    of each digit it sees there. Otherwise the CNN's one digit stays: it
+    reads single digits better."""
+    return len(number) >= 2 and (line.shape[1] > ONE_DIGIT_LINE or several > SEVERAL
+                                 and min(p.max() for _, p, _ in number) >= NUMBER_SURE)
+
+
 def by_number(digits, number, line, several):
     """The digits of a picture, (28x28, probabilities) each, given those the
     pieces gave (`digits`: cut apart, each read by the tutorial CNN) and
@@ -215,15 +233,9 @@ def by_number(digits, number, line, several):
     find as many digits, each digit is read by both (their probabilities
     multiplied): they err differently, and agree on the count where the
     pieces were cut right. Otherwise the number reader's count is taken,
-    except that one digit stays the CNN's unless the line is wider than one
-    digit can be (a number joined by its underline, say), or both the
-    touching-digits head takes it for several (`several`, over SEVERAL)
-    and the number reader is sure (NUMBER_SURE) of each digit it sees
-    there: the CNN reads single digits better. A page with ink has a digit: none read is not
-    taken (docs/design.md, "The number reader")."""
-    if not number or len(digits) == 1 and (
-            len(number) == 1 or line.shape[1] <= ONE_DIGIT_LINE
-            and (several < SEVERAL or min(p.max() for _, p, _ in number) < NUMBER_SURE)):
+    except that one digit stays one digit unless number_wins. A page with
+    ink has a digit: none read is not taken (docs/design.md, "The number reader")."""
+    if not number or len(digits) == 1 and not number_wins(number, line, several):
         return digits
     if len(number) == len(digits):
         return [(image, both / both.sum()) for (image, p), (_, q, _) in zip(digits, number)
