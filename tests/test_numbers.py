@@ -104,13 +104,13 @@ def test_ctc_digit_gets_its_surest_frame_without_the_blank():
 
 @needs_mnist
 def test_tiny_reader_learns_save_and_restore_give_the_same(tmp_path):
-    """A few hundred steps: it reads numbers like those it was trained on
+    """Five hundred steps: it reads numbers like those it was trained on
     better than chance; restored, it gives the same outputs."""
     from digits import session
     session.quiet_tensorflow()
     from digits import data, number_model, number_training
     mnist = data.load(mnist_dir())
-    args = types.SimpleNamespace(model=str(tmp_path / 'numbers'), steps=250, batch_size=16,
+    args = types.SimpleNamespace(model=str(tmp_path / 'numbers'), steps=500, batch_size=16,
                                  learning_rate=0.003, seed=0, threads=None, logdir=None,
                                  resume=False, dropout=0.0, average=0.9, validation=50, eval_every=None)
     number_training.train(args, mnist)
@@ -121,10 +121,12 @@ def test_tiny_reader_learns_save_and_restore_give_the_same(tmp_path):
     lines = [line for line, _ in made]
     first = model.read(lines)
     # digit error rate (edit distance over the digits): reading nothing scores 1,
-    # random digits of the right length about 0.9; this tiny run reads about 0.6
+    # random digits of the right length about 0.9. CTC learns in a jump whose step
+    # varies with the CPU: at 250 steps 0.46-0.62 here (4 seeds) but 0.83 on CI's
+    # machine; at 500 steps 0.09 here for each of 3 seeds, so the bar of 0.5 is far away
     read = [''.join(str(d) for d, _, _ in r) for r in first]
     errors = sum(edit_distance(r, t) for r, (_, t) in zip(read, made)) / sum(len(t) for _, t in made)
-    assert errors < 0.8, list(zip(read, [t for _, t in made]))
+    assert errors < 0.5, list(zip(read, [t for _, t in made]))
     again = number_model.NumberModel(args.model).read(lines)
     assert [[d for d, _, _ in r] for r in first] == [[d for d, _, _ in r] for r in again]
     assert all(np.array_equal(a[1], b[1]) for r, s in zip(first, again) for a, b in zip(r, s))
