@@ -5,7 +5,8 @@ of MNIST digits in ways a reader must learn to ignore, so each number gets:
 1 to 8 digits (single digits too, so that one digit reads as one); gaps
 from wide apart to touching to overlapping; per-digit size, baseline and
 slant jitter; separators that are not digits ('.', ',', '-', '/', '=', a
-trailing '-' or '.-'), never in the label; underlines and ruled lines;
+trailing '-' or '.-'), never in the label; the last digits written small
+now and then (6.ooo); underlines, ruled lines and a box's edges;
 specks, faint remains of a background pattern, blur and stroke width.
 Paper, lighting, polarity and JPEG are not drawn: digits/ink.py removes
 them before the reader looks (digits/lines.py), on real pictures as here.
@@ -24,6 +25,8 @@ DIGIT_HEIGHT = 20.0   # px: an MNIST digit's usual height in its 28x28
 LENGTHS = np.array([8, 8, 10, 13, 16, 18, 14, 13]) / 100   # of 1..8 digits
 SEPARATORS = ['.', ',', '-', '=', '.-', ' ']
 ENDINGS = ['.-', '-', '.', '=', ',-', '.=']
+WARP = 2.5            # px at MNIST's scale: the most a warped digit's strokes move
+SMALL = 0.15          # of the numbers, those whose last digits are written small
 
 
 def digit_crops(images):
@@ -55,6 +58,18 @@ def restyled(crop, digit, rng):
             ImageDraw.Draw(img).line([(c - half, row), (c + half, row - rng.uniform(-1, 2))], fill=1.0, width=2)
             return np.asarray(img, np.float32)
     return crop
+
+
+def warped(crop, rng):
+    """Half the digits bent by a smooth random field (Simard et al. 2003, as
+    digits/augment.py does for the CNN), moving strokes up to about WARP
+    pixels: MNIST's few hundred writers stand in for many more."""
+    if rng.random() >= 0.5:
+        return crop
+    field = ndimage.gaussian_filter(rng.uniform(-1, 1, (2,) + crop.shape), (0, 3, 3))
+    field *= rng.uniform(0.5, 1) * WARP / max(1e-6, np.abs(field).max())
+    yy, xx = np.mgrid[0:crop.shape[0], 0:crop.shape[1]]
+    return ndimage.map_coordinates(crop, [yy + field[0], xx + field[1]], order=1).astype(np.float32)
 
 
 def shaped(crop, height, aspect, slant):
@@ -156,7 +171,9 @@ def place(text, crops_by_digit, rng):
     stroke = rng.uniform(1.2, 2.6)
     slope = rng.uniform(-0.06, 0.06)
     between = layout(text, rng)
+    small = small_from(text, between, rng)
     pieces = []          # (array, x, y)
+    small_scale, small_raise = rng.uniform(0.4, 0.75), rng.uniform(0, 1) * (rng.random() < 0.4)
     x = 0.0
     for k in range(len(text) + 1):
         mark = between[k]
@@ -169,10 +186,14 @@ def place(text, crops_by_digit, rng):
         if k == len(text):
             break
         pool = crops_by_digit[int(text[k])]
-        crop = restyled(pool[rng.integers(len(pool))], int(text[k]), rng)
+        crop = warped(restyled(pool[rng.integers(len(pool))], int(text[k]), rng), rng)
         h = height * rng.uniform(0.85, 1.1)
+        raise_by = 0.0
+        if k >= small:    # the thousands or cents written small, on the line or raised
+            h *= small_scale
+            raise_by = small_raise * (height - h)
         digit = shaped(crop, h, rng.uniform(0.8, 1.25), slant + rng.uniform(-0.1, 0.1))
-        y = (height - h) + rng.uniform(-0.08, 0.08) * height + slope * x
+        y = (height - h) - raise_by + rng.uniform(-0.08, 0.08) * height + slope * x
         if k and spacing != 'apart' and rng.random() < 0.25 and pieces[-1][3].isdigit():
             pieces.append(ligature(pieces[-1], (digit, x, y), stroke, rng))
         pieces.append((digit, x, y, text[k]))
@@ -180,6 +201,16 @@ def place(text, crops_by_digit, rng):
                'touching': rng.uniform(-0.25, 0.0)}[spacing] * height
         x += digit.shape[1] + gap
     return pieces
+
+
+def small_from(text, between, rng):
+    """The index of the first digit written small (len(text) for none): in
+    SMALL of the numbers of 3 digits or more, the digits after the last
+    separator, or the last two or three, as amounts are often written (6.ooo)."""
+    if len(text) < 3 or rng.random() >= SMALL:
+        return len(text)
+    marks = [k for k in range(1, len(text)) if between[k].strip()]
+    return marks[-1] if marks else len(text) - int(rng.integers(2, 4))
 
 
 def ligature(left, right, stroke, rng):
@@ -215,18 +246,33 @@ def paste(pieces):
     return canvas, box
 
 
+def rule(shape, y, ends, rng):
+    """A straight line across the ink (an underline, a box's edge), as an array."""
+    img = Image.new('L', shape[::-1], 0)
+    ImageDraw.Draw(img).line([(ends[0], y), (ends[1], y + rng.uniform(-2, 2))],
+                             fill=int(255 * rng.uniform(0.4, 1)), width=int(rng.integers(1, 4)))
+    return np.asarray(img, np.float32) / 255
+
+
 def disturb(ink, box, rng):
-    """Underlines, ruled lines, specks, faint pattern, blur, stroke width, ink strength."""
+    """(ink, box): underlines and a box's edges above and below (the box
+    grows to take them in, as the strokes' box of a real picture does),
+    specks, faint pattern, blur, stroke width, ink strength."""
     y0, y1, x0, x1 = box
     h, w = ink.shape
+    size = y1 - y0
     extra = np.zeros_like(ink)
-    if rng.random() < 0.25:      # underline (or a ruled line under the number)
-        img = Image.new('L', (w, h), 0)
-        y = y1 + rng.uniform(-0.05, 0.3) * (y1 - y0)
-        ends = (x0 - rng.uniform(0, 0.3) * (y1 - y0), x1 + rng.uniform(0, 0.3) * (y1 - y0))
-        ImageDraw.Draw(img).line([(ends[0], y), (ends[1], y + rng.uniform(-2, 2))],
-                                 fill=int(255 * rng.uniform(0.4, 1)), width=int(rng.integers(1, 3)))
-        extra = np.maximum(extra, np.asarray(img, np.float32) / 255)
+    ends = (x0 - rng.uniform(0, 0.3) * size, x1 + rng.uniform(0, 0.3) * size)
+    if rng.random() < 0.3:       # underline (or a ruled line or box edge under the number)
+        y = min(h - 2, y1 + rng.uniform(-0.1, 0.35) * size)
+        extra = np.maximum(extra, rule(ink.shape, y, ends, rng))
+        y1 = max(y1, int(y) + 2)
+    if rng.random() < 0.15:      # the edge of the box the number is written in, above it
+        y = max(1, y0 - rng.uniform(-0.05, 0.35) * size)
+        extra = np.maximum(extra, rule(ink.shape, y, ends, rng))
+        y0 = min(y0, int(y) - 1)
+    if extra.any():
+        x0, x1 = max(0, min(x0, int(ends[0]))), min(w, max(x1, int(ends[1]) + 1))
     if rng.random() < 0.3:       # specks
         for _ in range(rng.integers(1, 6)):
             extra[rng.integers(h), rng.integers(w)] = rng.uniform(0.3, 1)
@@ -246,7 +292,7 @@ def disturb(ink, box, rng):
     ink = np.clip(ink * rng.uniform(0.8, 1.6), 0, 1)
     if rng.random() < 0.3:
         ink = np.maximum(ink, rng.normal(0, rng.uniform(0.01, 0.06), ink.shape))
-    return ink.astype(np.float32)
+    return ink.astype(np.float32), (y0, y1, x0, x1)
 
 
 def by_digit(images, labels):
@@ -260,4 +306,4 @@ def synthesise(crops_by_digit, rng, text=None):
     """(line image [HEIGHT, w] float32, its digits as a str): one written number."""
     text = text or number_text(rng)
     ink, box = compose(text, crops_by_digit, rng)
-    return to_line(disturb(ink, box, rng), box), text
+    return to_line(*disturb(ink, box, rng)), text
