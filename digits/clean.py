@@ -22,6 +22,7 @@ LOOSE_REST = 0.1        # ...dropped only if the rest holds this much of its ink
 CORNER_REST = 0.5       # ...or, in a corner, this much (a digit there beside a pen mark stays)
 SPECK = 0.08            # pieces with less ink than this fraction of the largest kept piece are specks
 EDGE_BAND = 0.1         # the band along each edge where borders lie (of that side)
+TILT = 0.1              # a border's sideways drift along its length, at most (about 6 degrees)
 LONG_LINE = 10          # a line candidate is at least 1/LONG_LINE of the short side long
 LINE_PEN = 0.6          # the paper's lines are at most this fraction of the writing's stroke width
 THIN_ALONG = 0.8        # ... and thin along at least this share of their length
@@ -39,8 +40,7 @@ def keep_strokes(mask):
     for i, (box, size) in enumerate(zip(boxes, sizes), start=1):
         bh, bw = box[0].stop - box[0].start, box[1].stop - box[1].start
         touches = box[0].start == 0 or box[1].start == 0 or box[0].stop == h or box[1].stop == w
-        long, thin = EDGE_LINE
-        line = (bw > long * w and bh < thin * h) or (bh > long * h and bw < thin * w)
+        line = edge_line(box, size, h, w)
         # A page's border; or, looser, the table showing round a photographed
         # sheet on two or three sides, or in one corner of the frame (or
         # anything else coming in there): nearly all of it near the edges.
@@ -62,6 +62,24 @@ def keep_strokes(mask):
     for i in range(1, n + 1):
         keep[i] &= sizes[i - 1] >= SPECK * largest
     return keep[labels]
+
+
+def edge_line(box, size, h, w):
+    """Whether a piece (its box and pixel count) is a border or a ruled line
+    touching an edge: long, thin and straight (no wider across than its
+    thickness and a drift of TILT). One running along the short side (up a
+    wide picture, where a 1 of a tight crop of a number runs too) only in
+    the band along an edge."""
+    long, thin = EDGE_LINE
+    (y0, y1), (x0, x1) = (box[0].start, box[0].stop), (box[1].start, box[1].stop)
+    bh, bw = y1 - y0, x1 - x0
+    by_edge = {0: y0 < EDGE_BAND * h or y1 > (1 - EDGE_BAND) * h,
+               1: x0 < EDGE_BAND * w or x1 > (1 - EDGE_BAND) * w}
+    along_short_side = {0: h > w, 1: w > h}    # 0: a horizontal line, 1: a vertical one
+    horizontal = bw > long * w and bh < thin * h and bh <= size / bw + TILT * bw
+    vertical = bh > long * h and bw < thin * w and bw <= size / bh + TILT * bh
+    return ((horizontal and (by_edge[0] or not along_short_side[0]))
+            or (vertical and (by_edge[1] or not along_short_side[1])))
 
 
 def page_lines(mask):

@@ -188,6 +188,23 @@ def test_digit_filling_a_tight_crop_is_not_a_frame():
 
 
 @quick
+def test_a_one_at_the_edge_of_a_tight_crop_is_kept_a_border_is_not():
+    """In a number cropped tight (a cheque's amount), a 1 may touch the
+    bottom edge: it is long and thin like a border, but away from the side it
+    runs along or slanted; a straight line along the side is a border."""
+    from digits.clean import keep_strokes
+    mask = np.zeros((50, 160), bool)
+    mask[10:50, 60:64] = True                                   # an upright 1 mid-picture, touching the bottom
+    for y in range(12, 50):                                      # a slanted 1 near the left edge
+        mask[y, 18 - (y - 12) // 4:22 - (y - 12) // 4] = True
+    mask[15:35, 90:110] = True                                   # the rest of the number
+    mask[0:50, 156:159] = True                                   # the picture's border on the right
+    kept = keep_strokes(mask)
+    assert kept[10:50, 60:64].all() and kept[12:50, 9:22].sum() == mask[12:50, 9:22].sum()
+    assert not kept[:, 156:159].any() and kept[15:35, 90:110].all()
+
+
+@quick
 def test_otsu_threshold_is_the_histogram_one():
     """otsu counts levels with np.bincount: check it against the textbook
     version with np.histogram, on random and two-tone values."""
