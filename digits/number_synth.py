@@ -24,7 +24,7 @@ from .lines import to_line
 DIGIT_HEIGHT = 20.0   # px: an MNIST digit's usual height in its 28x28
 LENGTHS = np.array([8, 8, 10, 13, 16, 18, 14, 13]) / 100   # of 1..8 digits
 SEPARATORS = ['.', ',', '-', '=', '.-', ' ']
-ENDINGS = ['.-', '-', '.', '=', ',-', '.=']
+ENDINGS = ['.-', '-', '.', '=', ',-', '.=', ',', '=', '.-']   # '=' and '.-' the most often, as on cheques
 WARP = 2.5            # px at MNIST's scale: the most a warped digit's strokes move
 SMALL = 0.15          # of the numbers, those whose last digits are written small
 
@@ -111,7 +111,7 @@ def layout(text, rng):
             between[k] = mark
     elif kind < 0.38 and len(text) >= 2:      # anything, anywhere
         between[rng.integers(1, len(text))] = rng.choice(SEPARATORS)
-    if rng.random() < 0.3:
+    if rng.random() < 0.35:
         between[-1] = rng.choice(ENDINGS)
     if rng.random() < 0.05:
         between[0] = rng.choice(['-', '='])
@@ -121,7 +121,7 @@ def layout(text, rng):
 def draw_separator(mark, height, width, rng):
     """The ink of a separator mark, `height` rows tall (the digits'), as an array."""
     w = int(max(3, {'.': 0.3, ',': 0.3, "'": 0.25, '-': 0.7, '=': 0.7, '/': 0.6,
-                    '.-': 0.9, ',-': 0.9, '.=': 0.9, ' ': 0.5}[mark] * height * rng.uniform(0.7, 1.3)))
+                    '.-': 0.9, ',-': 0.9, '.=': 0.9, ' ': 0.5}[mark] * height * rng.uniform(0.4, 1.3)))
     img = Image.new('L', (w, int(height)), 0)
     draw = ImageDraw.Draw(img)
     h = int(height)
@@ -144,7 +144,7 @@ def draw_separator(mark, height, width, rng):
     if mark == "'":
         draw.line([(w / 2, 0), (w / 2 - 1, 0.3 * h)], fill=255, width=lw)
     start = 2 * r + 2 if mark in ('.-', ',-', '.=') else 0
-    middle = h * rng.uniform(0.4, 0.65)
+    middle = h * rng.uniform(0.35, 0.8)     # a trailing '=' is often small and low
     if mark in ('-', '.-', ',-'):
         dash(start, w - 1, middle)
     if mark in ('=', '.='):
