@@ -183,6 +183,20 @@ def test_numbers_with_and_without_separators_read_as_their_digits(tmp_path):
     assert single.returncode == 0 and len(single.stdout.strip()) == 1
 
 
+def test_number_model_option_chooses_the_number_reader(tmp_path):
+    """--number-model: the shipped reader named reads as the default does; a
+    digit checkpoint or a missing folder is one clear line and exit 1."""
+    picture = os.path.join(ROOT, 'samples', '7.png')
+    default = run('predict_2.py', '--json', picture)
+    named = run('predict_2.py', '--json', '--number-model', os.path.join(ROOT, 'models', 'numbers'), picture)
+    assert default.returncode == named.returncode == 0 and named.stdout == default.stdout
+    for wrong, says in [(os.path.join(ROOT, 'models', 'model_2'), 'expected the number reader'),
+                        (tmp_path / 'none', 'no checkpoint at')]:
+        refused = run('predict_2.py', '--number-model', wrong, picture)
+        assert refused.returncode == 1 and 'Traceback' not in refused.stderr
+        assert refused.stderr.strip().splitlines() == [refused.stderr.strip()] and says in refused.stderr
+
+
 @needs_mnist
 def test_training_command_stops_on_ctrl_c_keeps_the_model_and_resumes(tmp_path):
     """create_model_2.py --numbers: Ctrl-C saves the state and says how to
