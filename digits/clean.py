@@ -65,21 +65,21 @@ def keep_strokes(mask):
 
 
 def edge_line(box, size, h, w):
-    """Whether a piece (its box and pixel count) is a border or a ruled line
-    touching an edge: long, thin and straight (no wider across than its
-    thickness and a drift of TILT). One running along the short side (up a
-    wide picture, where a 1 of a tight crop of a number runs too) only in
-    the band along an edge."""
+    """Whether a piece (its box and pixel count) touching an edge is a border
+    or a ruled line: long and thin. Up a wide picture (a tight crop of a
+    number, where a 1 touching the top or bottom is long and thin too) it
+    must also run from top to bottom (a notebook's margin), or lie in the band
+    along the left or right edge and be straight: no wider than its thickness
+    and a drift of TILT."""
     long, thin = EDGE_LINE
     (y0, y1), (x0, x1) = (box[0].start, box[0].stop), (box[1].start, box[1].stop)
     bh, bw = y1 - y0, x1 - x0
-    by_edge = {0: y0 < EDGE_BAND * h or y1 > (1 - EDGE_BAND) * h,
-               1: x0 < EDGE_BAND * w or x1 > (1 - EDGE_BAND) * w}
-    along_short_side = {0: h > w, 1: w > h}    # 0: a horizontal line, 1: a vertical one
-    horizontal = bw > long * w and bh < thin * h and bh <= size / bw + TILT * bw
-    vertical = bh > long * h and bw < thin * w and bw <= size / bh + TILT * bh
-    return ((horizontal and (by_edge[0] or not along_short_side[0]))
-            or (vertical and (by_edge[1] or not along_short_side[1])))
+    if bw > long * w and bh < thin * h:
+        return True
+    if not (bh > long * h and bw < thin * w):
+        return False
+    by_edge = x0 < EDGE_BAND * w or x1 > (1 - EDGE_BAND) * w
+    return h >= w or (y0 == 0 and y1 == h) or (by_edge and bw <= size / bh + TILT * bh)
 
 
 def page_lines(mask):

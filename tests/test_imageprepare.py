@@ -199,9 +199,10 @@ def test_a_one_at_the_edge_of_a_tight_crop_is_kept_a_border_is_not():
         mask[y, 18 - (y - 12) // 4:22 - (y - 12) // 4] = True
     mask[15:35, 90:110] = True                                   # the rest of the number
     mask[0:50, 156:159] = True                                   # the picture's border on the right
+    mask[0:50, 35:37] = True                                     # a notebook's margin, top to bottom
     kept = keep_strokes(mask)
     assert kept[10:50, 60:64].all() and kept[12:50, 9:22].sum() == mask[12:50, 9:22].sum()
-    assert not kept[:, 156:159].any() and kept[15:35, 90:110].all()
+    assert not kept[:, 156:159].any() and not kept[:, 35:37].any() and kept[15:35, 90:110].all()
 
 
 @quick
