@@ -39,15 +39,17 @@ def digit_crops(images):
 
 
 def restyled(crop, digit, rng):
-    """Some 1s get a long flag and some 7s a bar across, as many people
-    (in Europe and Latin America, for one) write them and MNIST's writers seldom did."""
+    """Some 1s get a flag and some 7s a bar across, as many people (in
+    Europe and Latin America, for one) write them and MNIST's writers seldom
+    did; a 1's flag may be a short tick or a long lead-in stroke from low on
+    the left (written in one go with the stem)."""
     h, w = crop.shape
-    if digit == 1 and rng.random() < 0.35:
-        reach = int(rng.uniform(0.25, 0.45) * h)
+    if digit == 1 and rng.random() < 0.4:
+        reach = int(rng.uniform(0.25, 0.6) * h)
         img = Image.fromarray(np.pad(crop, ((0, 0), (reach, 0))), mode='F')
         top = np.flatnonzero(crop[0] > 0.3)
         x = reach + (top.mean() if top.size else w / 2)
-        ImageDraw.Draw(img).line([(x, 1), (x - reach, rng.uniform(0.2, 0.4) * h)], fill=1.0, width=2)
+        ImageDraw.Draw(img).line([(x, 1), (x - reach, rng.uniform(0.15, 0.9) * h)], fill=1.0, width=2)
         return np.asarray(img, np.float32)
     if digit == 7 and rng.random() < 0.35:
         row = int(rng.uniform(0.45, 0.6) * h)

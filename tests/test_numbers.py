@@ -56,6 +56,23 @@ def test_separators_are_never_in_the_label_and_are_drawn():
 
 
 @quick
+def test_small_digits_are_those_after_the_last_separator_or_the_last_few(monkeypatch):
+    from digits import number_synth
+    monkeypatch.setattr(number_synth, 'SMALL', 1.0)
+    rng = np.random.default_rng(0)
+    assert number_synth.small_from('125000', ['', '', '', '.', '', '', ''], rng) == 3
+    assert number_synth.small_from('125000', ['', '', '.', '', '', '.', ''], rng) == 5
+    assert {number_synth.small_from('125000', [''] * 7, rng) for _ in range(50)} == {3, 4}
+    assert number_synth.small_from('12', [''] * 3, rng) == 2          # too short: none small
+    heights = []
+    for seed in range(20):        # drawn: the small digits' blocks are lower than the rest
+        placed = place('125000', block_crops(), np.random.default_rng(seed))
+        digits = [a.shape[0] for a, _, _, what in placed if what.isdigit()]
+        heights.append(min(digits[3:]) < 0.8 * max(digits[:3]))
+    assert sum(heights) >= 15
+
+
+@quick
 def test_line_image_puts_the_strokes_in_the_middle_rows():
     ink = np.zeros((100, 300), np.float32)
     ink[20:80, 40:250] = 1
