@@ -42,7 +42,7 @@ def restyled(crop, digit, rng):
     """Some 1s get a flag and some 7s a bar across, as many people (in
     Europe and Latin America, for one) write them and MNIST's writers seldom
     did; a 1's flag may be a short tick or a long lead-in stroke from low on
-    the left (written in one go with the stem)."""
+    the left (written in one go with the stem). Some 9s get a hooked tail."""
     h, w = crop.shape
     if digit == 1 and rng.random() < 0.4:
         reach = int(rng.uniform(0.25, 0.6) * h)
@@ -51,6 +51,8 @@ def restyled(crop, digit, rng):
         x = reach + (top.mean() if top.size else w / 2)
         ImageDraw.Draw(img).line([(x, 1), (x - reach, rng.uniform(0.15, 0.9) * h)], fill=1.0, width=2)
         return np.asarray(img, np.float32)
+    if digit == 9 and rng.random() < 0.3:
+        return hooked(crop, rng)
     if digit == 7 and rng.random() < 0.35:
         row = int(rng.uniform(0.45, 0.6) * h)
         inked = np.flatnonzero(crop[row] > 0.3)
@@ -60,6 +62,22 @@ def restyled(crop, digit, rng):
             ImageDraw.Draw(img).line([(c - half, row), (c + half, row - rng.uniform(-1, 2))], fill=1.0, width=2)
             return np.asarray(img, np.float32)
     return crop
+
+
+def hooked(crop, rng):
+    """A 9 whose tail curls round to the left, as many write it (MNIST's 9s
+    mostly end straight): an arc on from the tail's lowest point."""
+    h, w = crop.shape
+    ys, xs = np.nonzero(crop > 0.3)
+    if not ys.size:
+        return crop
+    r = rng.uniform(0.1, 0.2) * h
+    pad = int(2 * r) + 2
+    img = Image.fromarray(np.pad(crop, ((0, int(r) + 2), (pad, 0))), mode='F')
+    y, x = ys.max(), xs[ys == ys.max()].mean() + pad
+    angles = np.linspace(0, np.radians(rng.uniform(110, 170)), 8)
+    ImageDraw.Draw(img).line([(x - r + r * np.cos(a), y + r * np.sin(a)) for a in angles], fill=1.0, width=2)
+    return np.asarray(img, np.float32)
 
 
 def warped(crop, rng):
