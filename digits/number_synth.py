@@ -76,7 +76,8 @@ def hooked(crop, rng):
     img = Image.fromarray(np.pad(crop, ((0, int(r) + 2), (pad, 0))), mode='F')
     y, x = ys.max(), xs[ys == ys.max()].mean() + pad
     angles = np.linspace(0, np.radians(rng.uniform(110, 170)), 8)
-    ImageDraw.Draw(img).line([(x - r + r * np.cos(a), y + r * np.sin(a)) for a in angles], fill=1.0, width=2)
+    ink = float(np.median(crop[crop > 0.3]))       # the same pen
+    ImageDraw.Draw(img).line([(x - r + r * np.cos(a), y + r * np.sin(a)) for a in angles], fill=ink, width=2)
     return np.asarray(img, np.float32)
 
 
