@@ -24,7 +24,7 @@ from .lines import to_line
 DIGIT_HEIGHT = 20.0   # px: an MNIST digit's usual height in its 28x28
 LENGTHS = np.array([8, 8, 10, 13, 16, 18, 14, 13]) / 100   # of 1..8 digits
 SEPARATORS = ['.', ',', '-', '=', '.-', ' ']
-ENDINGS = ['.-', '-', '.', '=', ',-', '.=', ',', '=', '.-']   # '=' and '.-' the most often, as on cheques
+ENDINGS = ['.-', '-', '.', '=', ',-', '.=']
 WARP = 2.5            # px at MNIST's scale: the most a warped digit's strokes move
 SMALL = 0.15          # of the numbers, those whose last digits are written small
 
@@ -39,20 +39,16 @@ def digit_crops(images):
 
 
 def restyled(crop, digit, rng):
-    """Some 1s get a flag and some 7s a bar across, as many people (in
-    Europe and Latin America, for one) write them and MNIST's writers seldom
-    did; a 1's flag may be a short tick or a long lead-in stroke from low on
-    the left (written in one go with the stem). Some 9s get a hooked tail."""
+    """Some 1s get a long flag and some 7s a bar across, as many people
+    (in Europe and Latin America, for one) write them and MNIST's writers seldom did."""
     h, w = crop.shape
-    if digit == 1 and rng.random() < 0.4:
-        reach = int(rng.uniform(0.25, 0.6) * h)
+    if digit == 1 and rng.random() < 0.35:
+        reach = int(rng.uniform(0.25, 0.45) * h)
         img = Image.fromarray(np.pad(crop, ((0, 0), (reach, 0))), mode='F')
         top = np.flatnonzero(crop[0] > 0.3)
         x = reach + (top.mean() if top.size else w / 2)
-        ImageDraw.Draw(img).line([(x, 1), (x - reach, rng.uniform(0.15, 0.9) * h)], fill=1.0, width=2)
+        ImageDraw.Draw(img).line([(x, 1), (x - reach, rng.uniform(0.2, 0.4) * h)], fill=1.0, width=2)
         return np.asarray(img, np.float32)
-    if digit == 9 and rng.random() < 0.3:
-        return hooked(crop, rng)
     if digit == 7 and rng.random() < 0.35:
         row = int(rng.uniform(0.45, 0.6) * h)
         inked = np.flatnonzero(crop[row] > 0.3)
@@ -62,23 +58,6 @@ def restyled(crop, digit, rng):
             ImageDraw.Draw(img).line([(c - half, row), (c + half, row - rng.uniform(-1, 2))], fill=1.0, width=2)
             return np.asarray(img, np.float32)
     return crop
-
-
-def hooked(crop, rng):
-    """A 9 whose tail curls round to the left, as many write it (MNIST's 9s
-    mostly end straight): an arc on from the tail's lowest point."""
-    h, w = crop.shape
-    ys, xs = np.nonzero(crop > 0.3)
-    if not ys.size:
-        return crop
-    r = rng.uniform(0.1, 0.2) * h
-    pad = int(2 * r) + 2
-    img = Image.fromarray(np.pad(crop, ((0, int(r) + 2), (pad, 0))), mode='F')
-    y, x = ys.max(), xs[ys == ys.max()].mean() + pad
-    angles = np.linspace(0, np.radians(rng.uniform(110, 170)), 8)
-    ink = float(np.median(crop[crop > 0.3]))       # the same pen
-    ImageDraw.Draw(img).line([(x - r + r * np.cos(a), y + r * np.sin(a)) for a in angles], fill=ink, width=2)
-    return np.asarray(img, np.float32)
 
 
 def warped(crop, rng):
@@ -132,7 +111,7 @@ def layout(text, rng):
             between[k] = mark
     elif kind < 0.38 and len(text) >= 2:      # anything, anywhere
         between[rng.integers(1, len(text))] = rng.choice(SEPARATORS)
-    if rng.random() < 0.35:
+    if rng.random() < 0.3:
         between[-1] = rng.choice(ENDINGS)
     if rng.random() < 0.05:
         between[0] = rng.choice(['-', '='])
@@ -142,7 +121,7 @@ def layout(text, rng):
 def draw_separator(mark, height, width, rng):
     """The ink of a separator mark, `height` rows tall (the digits'), as an array."""
     w = int(max(3, {'.': 0.3, ',': 0.3, "'": 0.25, '-': 0.7, '=': 0.7, '/': 0.6,
-                    '.-': 0.9, ',-': 0.9, '.=': 0.9, ' ': 0.5}[mark] * height * rng.uniform(0.4, 1.3)))
+                    '.-': 0.9, ',-': 0.9, '.=': 0.9, ' ': 0.5}[mark] * height * rng.uniform(0.7, 1.3)))
     img = Image.new('L', (w, int(height)), 0)
     draw = ImageDraw.Draw(img)
     h = int(height)
@@ -165,7 +144,7 @@ def draw_separator(mark, height, width, rng):
     if mark == "'":
         draw.line([(w / 2, 0), (w / 2 - 1, 0.3 * h)], fill=255, width=lw)
     start = 2 * r + 2 if mark in ('.-', ',-', '.=') else 0
-    middle = h * rng.uniform(0.35, 0.8)     # a trailing '=' is often small and low
+    middle = h * rng.uniform(0.4, 0.65)
     if mark in ('-', '.-', ',-'):
         dash(start, w - 1, middle)
     if mark in ('=', '.='):
