@@ -118,7 +118,7 @@ def main(argv=None):
     # (a) start-up
     # predict_2.py sets these before importing TensorFlow; the bare import runs
     # with the user's environment, the "quiet" one with predict's settings.
-    quiet = {'TF_CPP_MIN_LOG_LEVEL': '2', 'TF_ENABLE_ONEDNN_OPTS': '0'}
+    quiet = {'TF_CPP_MIN_LOG_LEVEL': '2', 'TF_ENABLE_ONEDNN_OPTS': '1'}
     runs = interleaved_times([('predict', predict + [SAMPLE], None),
                               ('import', [py, '-c', 'import tensorflow'], None),
                               ('quiet import', [py, '-c', 'import tensorflow'], quiet)],

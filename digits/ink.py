@@ -18,7 +18,8 @@ UNEVEN = 0.05            # paper whose colour varies more than this has shadows 
 NOISY = 0.08             # grain on the paper over ink contrast above which a picture is smoothed
                          # (at most 0.026 on clean photos, 0.19-0.53 in dim light: docs/measured.md)
 FADED = 0.7              # smoothing is kept only if the ink keeps this much of its median strength
-QUICK_SIZE = 200         # long side of the first look at a large picture (see quick_look)
+QUICK_SIZE = 200         # long side of the first look at a large picture (see quick_look)...
+QUICK_SHORT = 133        # ...or more, so that its short side is at least this (a wide number's digits)
 QUICK_STROKE = 4         # strokes at least this wide in that look are seen well enough
 EVEN_PAPER_SIZE = 64     # px: pictures up to this have even paper, and no grain
 BACKGROUND_SIZE = 48     # px: the small copy the paper's colour is estimated on
@@ -97,11 +98,12 @@ def full_look(img):
 
 
 def quick_look(img):
-    """ink_map from a copy QUICK_SIZE long, when that is enough, else None
+    """ink_map from a copy quick_size long, when that is enough, else None
     (a broad-brush digit on an even canvas; docs/design.md, "The quick look")."""
-    if max(img.size) <= 1.5 * QUICK_SIZE:
+    size = quick_size(img)
+    if max(img.size) <= 1.5 * size:
         return None
-    rgb = to_array(reduce(img, QUICK_SIZE))
+    rgb = to_array(reduce(img, size))
     background = local_background(rgb)
     if uneven(background):
         return None
@@ -113,6 +115,14 @@ def quick_look(img):
     if rows[-1] - rows[0] + 1 < THICK_SCALE or stroke_width(mask) < QUICK_STROKE:
         return None
     return ink, mask
+
+
+def quick_size(img):
+    """The quick look's long side: QUICK_SIZE, or more for a wide picture,
+    so that its short side is QUICK_SHORT. A written number's digits are
+    about as tall as its picture: at QUICK_SIZE across, a wide one's would
+    be too small to look at, and the quick look wasted."""
+    return max(QUICK_SIZE, round(QUICK_SHORT * max(img.size) / max(1, min(img.size))))
 
 
 def uneven(background):

@@ -52,10 +52,11 @@ def digit_at(line, frame):
     """The 28x28 (as digits/normalise.py makes them) of the digit the number
     reader read at `frame` of `line`: the columns round it, about a digit
     wide. What the network saw is the whole line; this shows which part."""
-    from .normalise import prepare_digit
+    from .masks import around
+    from .normalise import to_mnist
     centre = frame * STEP + STEP // 2
     part = line[:, max(0, centre - INNER // 2):centre + INNER // 2]
-    try:
-        return prepare_digit(part, part > 0.3)
+    try:   # MNIST's normalisation of the part's strokes, their width as the line has it: only shown
+        return to_mnist(part[around(part > 0.3, margin=0)])
     except Exception:    # ImageError: too faint a part: show it as it is
         return np.asarray(Image.fromarray(part, mode='F').resize((28, 28), Image.BOX), np.float32)

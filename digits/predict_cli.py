@@ -32,7 +32,7 @@ def parse_args(model_number, argv=None):
                    help='model folder or checkpoint prefix (default: %(default)s)')
     p.add_argument('--number-model', metavar='MODEL',
                    help='the number reader: folder or checkpoint prefix (default: models/numbers '
-                        'with model 2, none with model 1)')
+                        'with model 2, none with model 1; not loaded with --single)')
     p.add_argument('--single', action='store_true',
                    help='read each picture as one digit, never as a number')
     p.add_argument('--json', action='store_true', help='one JSON object per line')
@@ -95,7 +95,7 @@ def read_pictures(model_number, args, paths, pool):
     else:
         prepared = prepare_in_background(pool, paths, args.single)
     try:
-        reader = Reader(model_number, args.model, args.number_model)
+        reader = Reader(model_number, args.model, args.number_model, read_numbers=not args.single)
     except Exception as e:   # CheckpointError, or TensorFlow failing to start
         raise cli.Failure(e) from None
     if not (reader.tells_touching or args.single):

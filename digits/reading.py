@@ -70,17 +70,21 @@ class Reader:
     NumPy arrays) as numbers or, with single=True, as one digit each.
 
     model: 1 (the beginners' softmax regression) or 2 (the experts' CNN);
-    path: its folder or checkpoint prefix (default: the shipped models/model_N).
+    path: its folder or checkpoint prefix (default: the shipped models/model_N);
+    numbers: the number reader's (default: the shipped models/numbers for
+    model 2, none for model 1); read_numbers=False loads none, for a
+    caller that reads only single digits and should not wait for it.
     Raises checkpoints.CheckpointError for a missing or mismatched checkpoint."""
 
-    def __init__(self, model=2, path=None, numbers=None):
-        session.quiet_tensorflow()
-        from .model import Classifier    # imports TensorFlow (see the module's docstring)
+    def __init__(self, model=2, path=None, numbers=None, read_numbers=True):
+        session.quiet_tensorflow(onednn=True)
+        with session.onednn_notice_hidden():
+            from .model import Classifier    # imports TensorFlow (see the module's docstring)
         self.classifier = Classifier(model, path or os.path.join(MODELS, f'model_{model}'))
         self.prefix = self.classifier.prefix
         self.tells_touching = self.classifier.tells_touching
         self.numbers = None
-        if numbers or model == 2:
+        if read_numbers and (numbers or model == 2):
             from .number_model import NumberModel
             self.numbers = NumberModel(numbers or os.path.join(MODELS, 'numbers'))
 
@@ -122,15 +126,21 @@ def read_all(classifier, prepared, mapper=map, batch=BATCH, numbers=None, temper
     digits.number_model.NumberModel), a number is read by it (see by_number).
 
     `prepared` may be an iterator over pictures still being prepared: their
-    digits are read a batch at a time as they arrive, so that reading the
-    first overlaps preparing the last. Then, for the wide pieces the model
-    takes for several touching digits, the parts they could be cut into are
-    prepared (pieces.cut_candidates, run by `mapper`: the workers' map
-    when there are workers) and read, and the best cut chosen (choose)."""
+    digits, and their lines by the number reader, are read a batch at a
+    time as they arrive, so that reading the first overlaps preparing the
+    last. Then, for the wide pieces the model takes for several touching
+    digits, the parts they could be cut into are prepared
+    (pieces.cut_candidates, run by `mapper`: the workers' map when there
+    are workers) and read, and the best cut chosen (choose)."""
     pictures, wholes, reads = [], [], []
+    numbers_read, unread = {}, []   # the number reader's digits per picture; pictures whose line waits
 
     def read_new_wholes():
         reads.extend(read_wholes(classifier, [w for w, _ in wholes[len(reads):]]))
+
+    def read_new_lines():
+        numbers_read.update(zip(unread, numbers.read([pictures[n].line for n in unread])))
+        unread.clear()
 
     owner = []     # per whole, the index of its picture
     for entries in prepared:
@@ -140,11 +150,13 @@ def read_all(classifier, prepared, mapper=map, batch=BATCH, numbers=None, temper
             owner += [len(pictures) - 1] * len(entries)
             if len(wholes) - len(reads) >= batch:
                 read_new_wholes()
+        if numbers is not None and getattr(entries, 'line', None) is not None:
+            unread.append(len(pictures) - 1)
+            if len(unread) >= batch:
+                read_new_lines()
     read_new_wholes()
-
-    lines = [n for n, entries in enumerate(pictures) if getattr(entries, 'line', None) is not None]
-    numbers_read = dict(zip(lines, numbers.read([pictures[n].line for n in lines]))) \
-        if numbers is not None and lines else {}
+    if unread:
+        read_new_lines()
     # Cutting is slow, and by_number needs it only for a picture of one
     # piece that stays the pieces' reading (not number_wins): of more
     # pieces, it takes the number reader's count, or reads each piece by both.

@@ -15,7 +15,9 @@ import numpy as np
 def quiet_tensorflow(onednn=False):
     """Hide TensorFlow's start-up chatter. oneDNN, which this CPU build leaves
     off on some processors, doubles training speed here, so training turns it
-    on; a prediction gains nothing from it, and its start-up is kept lean."""
+    on; reading turns it on too (digits.reading.Reader): a call reading 1,000
+    numbers spends a quarter less on TensorFlow, and one picture starts as
+    fast (docs/measured.md, "Reading faster")."""
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
     os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1' if onednn else '0')
 

@@ -214,6 +214,17 @@ def test_number_model_option_chooses_the_number_reader(tmp_path):
         assert refused.stderr.strip().splitlines() == [refused.stderr.strip()] and says in refused.stderr
 
 
+def test_single_does_not_load_the_number_reader(tmp_path):
+    """--single reads one digit with the CNN alone: the number reader is not
+    loaded (it would only slow the start), so even a missing one is no error."""
+    picture = os.path.join(ROOT, 'samples', '7.png')
+    single = run('predict_2.py', '--single', '--number-model', tmp_path / 'none', picture)
+    assert single.returncode == 0 and single.stdout.strip() == '7', single.stderr
+    from digits import Reader
+    assert Reader(2, read_numbers=False).numbers is None
+    assert Reader(2).numbers is not None
+
+
 @needs_mnist
 def test_training_command_stops_on_ctrl_c_keeps_the_model_and_resumes(tmp_path):
     """create_model_2.py --numbers: Ctrl-C saves the state and says how to
