@@ -58,7 +58,7 @@ def main():
     p.add_argument('--mnist-pngs', type=int, default=10000, help='how many test digits (0 to skip)')
     p.add_argument('--data-dir')
     args = p.parse_args()
-    session.quiet_tensorflow()     # TensorFlow's settings, before digits.model imports it
+    session.quiet_tensorflow(onednn=True)   # as digits.reading.Reader sets it, before TensorFlow loads
     from digits.reading import Reader
     reader = Reader(2, args.model, args.numbers)    # as predict_2.py reads
     classifier, numbers = reader.classifier, reader.numbers

@@ -217,7 +217,7 @@ def main():
     except DataError as e:
         sys.exit(f'error: {e}')
     start = time.time()
-    session.quiet_tensorflow()     # TensorFlow's settings, before digits.model imports it
+    session.quiet_tensorflow(onednn=True)   # as digits.reading.Reader sets it, before TensorFlow loads
     from digits.model import Classifier
     classifier = Classifier(2, args.model)
     print(f'model {classifier.prefix}, test digits {START}-{START + args.digits - 1}')

@@ -111,7 +111,7 @@ def main():
     p.add_argument('--numbers', help='the number reader (default: models/numbers)')
     p.add_argument('--data-dir', help='MNIST (else $MNIST_DATA_DIR, ./MNIST_data)')
     args = p.parse_args()
-    session.quiet_tensorflow()     # TensorFlow's settings, before digits.model imports it
+    session.quiet_tensorflow(onednn=True)   # as digits.reading.Reader sets it, before TensorFlow loads
     from digits.reading import Reader
     reader = Reader(2, args.model, args.numbers)     # as predict_2.py reads
     print(f'model {reader.prefix}, number reader {reader.numbers.prefix}')

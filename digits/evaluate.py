@@ -111,8 +111,8 @@ def main(args):
     if args.report:     # found out now, not after reading everything
         writable_folder(os.path.dirname(args.report))
     try:
-        reader = Reader(args.model_number, args.model, args.number_model,
-                        read_numbers=not args.single)
+        reader = Reader(args.model_number, args.model,
+                        False if args.single else args.number_model)
     except Exception as e:   # CheckpointError, or TensorFlow failing to start
         raise Failure(e) from None
     guesses, images, unreadable = read_labelled(reader.classifier, items, args.single, reader.numbers)

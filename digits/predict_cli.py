@@ -95,7 +95,7 @@ def read_pictures(model_number, args, paths, pool):
     else:
         prepared = prepare_in_background(pool, paths, args.single)
     try:
-        reader = Reader(model_number, args.model, args.number_model, read_numbers=not args.single)
+        reader = Reader(model_number, args.model, False if args.single else args.number_model)
     except Exception as e:   # CheckpointError, or TensorFlow failing to start
         raise cli.Failure(e) from None
     if not (reader.tells_touching or args.single):

@@ -31,7 +31,8 @@ SEVERAL = 0.5   # the head's probability of several digits above which a piece m
 LEAST_SURE = 0.5   # a cut is taken only if each of its parts is read at least this surely
 ONE_DIGIT_PRIOR = 1.0   # log odds in favour of one digit before reading: most pieces are one
 BATCH = 256   # wholes read at a time as pictures arrive
-NUMBER_SURE = 0.9   # the number reader's least confidence to read one piece as several digits
+NUMBER_SURE = 0.9   # the number reader's least confidence to read one piece as several digits...
+NUMBER_SEVERAL = 0.05   # ...when the head also gives several at least this (docs/measured.md)
 # line columns (digits/lines.py) beyond which one piece is not one digit: two heights
 # wide (pieces.WIDEST is 1.3, yet a round 0 can be 1.5), and the margins
 ONE_DIGIT_LINE = (2 + 2 * lines.MARGIN) * lines.INNER
@@ -71,12 +72,12 @@ class Reader:
 
     model: 1 (the beginners' softmax regression) or 2 (the experts' CNN);
     path: its folder or checkpoint prefix (default: the shipped models/model_N);
-    numbers: the number reader's (default: the shipped models/numbers for
-    model 2, none for model 1); read_numbers=False loads none, for a
-    caller that reads only single digits and should not wait for it.
+    numbers: the number reader's folder or prefix (None: the shipped
+    models/numbers for model 2, none for model 1); False loads none, for
+    a caller that reads only single digits and should not wait for it.
     Raises checkpoints.CheckpointError for a missing or mismatched checkpoint."""
 
-    def __init__(self, model=2, path=None, numbers=None, read_numbers=True):
+    def __init__(self, model=2, path=None, numbers=None):
         session.quiet_tensorflow(onednn=True)
         with session.onednn_notice_hidden():
             from .model import Classifier    # imports TensorFlow (see the module's docstring)
@@ -84,7 +85,7 @@ class Reader:
         self.prefix = self.classifier.prefix
         self.tells_touching = self.classifier.tells_touching
         self.numbers = None
-        if read_numbers and (numbers or model == 2):
+        if numbers or numbers is None and model == 2:
             from .number_model import NumberModel
             self.numbers = NumberModel(numbers or os.path.join(MODELS, 'numbers'))
 
@@ -230,11 +231,11 @@ def number_wins(number, line, several):
     """Whether the number reader's digits (`number`) are taken for a picture
     that the pieces read as one digit: it reads several, and the line is
     wider than one digit can be (a number joined by its underline, say),
-    or both the touching-digits head takes the piece for several
-    (`several`, over SEVERAL) and the number reader is sure (NUMBER_SURE)
-    of each digit it sees there. Otherwise the CNN's one digit stays: it
+    or both the touching-digits head does not rule out several
+    (`several`, over NUMBER_SEVERAL) and the number reader is sure
+    (NUMBER_SURE) of each digit it sees there. Otherwise the CNN's one digit stays: it
     reads single digits better."""
-    return len(number) >= 2 and (line.shape[1] > ONE_DIGIT_LINE or several > SEVERAL
+    return len(number) >= 2 and (line.shape[1] > ONE_DIGIT_LINE or several > NUMBER_SEVERAL
                                  and min(p.max() for _, p, _ in number) >= NUMBER_SURE)
 
 

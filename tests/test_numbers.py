@@ -119,6 +119,25 @@ def test_ctc_digit_gets_its_surest_frame_without_the_blank():
     assert abs(p[4] - 0.9 / (0.9 + 9 * 0.01)) < 1e-5
 
 
+@quick
+def test_one_piece_reads_as_the_number_readers_digits_only_when_both_allow_it():
+    """A piece the CNN reads as one digit is taken for the number reader's
+    two only if the line is too wide for one digit, or the reader is sure of
+    both and the head does not rule out several (reading.number_wins)."""
+    from digits.reading import NUMBER_SEVERAL, NUMBER_SURE, ONE_DIGIT_LINE, number_wins
+
+    def number(*sureness):
+        return [(k, np.eye(10)[k] * s + (1 - s) / 10, k) for k, s in enumerate(sureness)]
+
+    narrow, wide = np.zeros((HEIGHT, 40)), np.zeros((HEIGHT, int(ONE_DIGIT_LINE) + 4))
+    sure, unsure = NUMBER_SURE + 0.05, NUMBER_SURE - 0.1
+    doubt, ruled_out = NUMBER_SEVERAL * 2, NUMBER_SEVERAL / 2
+    assert number_wins(number(1, 1), narrow, doubt)
+    assert not number_wins(number(1, 1), narrow, ruled_out)
+    assert not number_wins(number(1, unsure), narrow, 0.99)
+    assert number_wins(number(unsure, unsure), wide, 0.0)
+    assert not number_wins(number(1), wide, 0.99)     # one digit read: nothing to take
+
 @needs_mnist
 def test_tiny_reader_learns_save_and_restore_give_the_same(tmp_path):
     """Five hundred steps: it reads numbers like those it was trained on
@@ -221,7 +240,7 @@ def test_single_does_not_load_the_number_reader(tmp_path):
     single = run('predict_2.py', '--single', '--number-model', tmp_path / 'none', picture)
     assert single.returncode == 0 and single.stdout.strip() == '7', single.stderr
     from digits import Reader
-    assert Reader(2, read_numbers=False).numbers is None
+    assert Reader(2, numbers=False).numbers is None
     assert Reader(2).numbers is not None
 
 
