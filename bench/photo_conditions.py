@@ -218,7 +218,8 @@ def main():
         sys.exit(f'error: {e}')
     start = time.time()
     session.quiet_tensorflow(onednn=True)   # as digits.reading.Reader sets it, before TensorFlow loads
-    from digits.model import Classifier
+    with session.onednn_notice_hidden():
+        from digits.model import Classifier
     classifier = Classifier(2, args.model)
     print(f'model {classifier.prefix}, test digits {START}-{START + args.digits - 1}')
     with tempfile.TemporaryDirectory() as tmp:
