@@ -49,14 +49,22 @@ def batch_lines(lines):
 
 
 def digit_at(line, frame):
-    """The 28x28 (as digits/normalise.py makes them) of the digit the number
-    reader read at `frame` of `line`: the columns round it, about a digit
-    wide. What the network saw is the whole line; this shows which part."""
+    """A 28x28 of the digit the number reader read at `frame` of `line`:
+    the columns round it, about a digit wide, their strokes' box fitted
+    into 20x20 (area-averaged) and centred, as MNIST boxes its digits. What
+    the network saw is the whole line; this only shows which part, so it
+    is made cheaply: no stroke correction, no centring by mass."""
     from .masks import around
-    from .normalise import to_mnist
     centre = frame * STEP + STEP // 2
     part = line[:, max(0, centre - INNER // 2):centre + INNER // 2]
-    try:   # MNIST's normalisation of the part's strokes, their width as the line has it: only shown
-        return to_mnist(part[around(part > 0.3, margin=0)])
-    except Exception:    # ImageError: too faint a part: show it as it is
-        return np.asarray(Image.fromarray(part, mode='F').resize((28, 28), Image.BOX), np.float32)
+    inked = part > 0.3
+    if inked.any():
+        part = part[around(inked, margin=0)]
+    h, w = part.shape
+    side = max(h, w)
+    size = (max(1, round(20 * w / side)), max(1, round(20 * h / side)))
+    small = np.asarray(Image.fromarray(np.ascontiguousarray(part), mode='F').resize(size, Image.BOX))
+    out = np.zeros((28, 28), np.float32)
+    top, left = (28 - size[1]) // 2, (28 - size[0]) // 2
+    out[top:top + size[1], left:left + size[0]] = small
+    return np.clip(out / max(out.max(), 1e-6), 0, 1)

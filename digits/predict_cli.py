@@ -5,6 +5,7 @@ processes while TensorFlow loads), then the model is loaded once and the
 digits are read in batches (digits.reading).
 """
 import argparse
+import functools
 import os
 import sys
 
@@ -102,7 +103,8 @@ def read_pictures(model_number, args, paths, pool):
         print(f'note: {reader.prefix} was saved before models learnt to tell touching '
               f'digits apart, so they are read as one; train it again with '
               f'python create_model_{model_number}.py', file=sys.stderr)
-    return reader.read_prepared(prepared, map if pool is None else pool.map)
+    # One piece to cut at a time: a few pieces, one of them maybe much slower to cut.
+    return reader.read_prepared(prepared, map if pool is None else functools.partial(pool.map, chunksize=1))
 
 
 def read_and_print(model_number, argv):

@@ -165,9 +165,10 @@ def read_all(classifier, prepared, mapper=map, batch=BATCH, numbers=None, temper
               if piece is not None and reads[i][1] > SEVERAL
               and not (owner[i] in numbers_read and (len(pictures[owner[i]]) > 1 or number_wins(
                   numbers_read[owner[i]], pictures[owner[i]].line, reads[i][1])))]
+    to_cut.sort(key=lambda i: -np.size(wholes[i][1][0]))   # the largest ink first: the workers kept even
     cuts = dict(zip(to_cut, mapper(pieces.cut_candidates, [wholes[i][1] for i in to_cut])))
     probs, several, one_digit = classifier.read(np.array(
-        [part for i in to_cut for part in cuts[i][0]]).reshape(-1, 28, 28))
+        [part for i in sorted(cuts) for part in cuts[i][0]]).reshape(-1, 28, 28))
     # Per part, in the order used below: its probabilities, and how likely
     # it is not one digit: several digits still, or not a whole digit.
     part_reads = zip(probs, 1 - (1 - several) * one_digit)
