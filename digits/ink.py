@@ -45,12 +45,14 @@ def local_background(rgb):
     channels = []
     for c in range(depth):
         small = Image.fromarray(np.ascontiguousarray(rgb[..., c])).resize(small_size, Image.BOX)
-        # A separable median, many times faster than a square one: columns
-        # first, since the window spans a wide picture's height, in which
-        # even a written number's bold, touching digits are seldom half
-        # the ink; along a row they can be, and the paper would look uneven.
-        s = ndimage.median_filter(np.asarray(small), size=(window, 1), mode='reflect')
-        s = ndimage.median_filter(s, size=(1, window), mode='reflect')
+        # A separable median, many times faster than a square one: rows,
+        # then columns; but columns first where the window spans the whole
+        # height (a wide picture: a written number), in which even bold,
+        # touching digits are seldom half the ink, while along a row they
+        # can be, and the paper would look uneven.
+        s = np.asarray(small)
+        for size in ((window, 1), (1, window)) if window >= small_size[1] else ((1, window), (window, 1)):
+            s = ndimage.median_filter(s, size=size, mode='reflect')
         channels.append(np.asarray(Image.fromarray(s).resize((w, h), Image.BILINEAR)))
     return np.stack(channels, axis=2)
 
