@@ -99,6 +99,15 @@ def draw_report(path, items, guesses, images):
     sheet.save(path)
 
 
+def open_reader(model_number, args):
+    """The Reader that predict_2.py's options ask for: no number reader
+    with --single, which reads one digit a picture. Failure if it cannot load."""
+    try:
+        return Reader(model_number, args.model, False if args.single else args.number_model)
+    except Exception as e:   # CheckpointError, or TensorFlow failing to start
+        raise Failure(e) from None
+
+
 def main(args):
     """--evaluate DIR: read every labelled picture in it and print the summary; exit status."""
     try:
@@ -110,11 +119,7 @@ def main(args):
                       'file names starting with the digit)')
     if args.report:     # found out now, not after reading everything
         writable_folder(os.path.dirname(args.report))
-    try:
-        reader = Reader(args.model_number, args.model,
-                        False if args.single else args.number_model)
-    except Exception as e:   # CheckpointError, or TensorFlow failing to start
-        raise Failure(e) from None
+    reader = open_reader(args.model_number, args)
     guesses, images, unreadable = read_labelled(reader.classifier, items, args.single, reader.numbers)
     print_summary(items, guesses)
     if args.report:

@@ -51,20 +51,15 @@ def batch_lines(lines):
 def digit_at(line, frame):
     """A 28x28 of the digit the number reader read at `frame` of `line`:
     the columns round it, about a digit wide, their strokes' box fitted
-    into 20x20 (area-averaged) and centred, as MNIST boxes its digits. What
-    the network saw is the whole line; this only shows which part, so it
-    is made cheaply: no stroke correction, no centring by mass."""
+    into 20x20 and centred (normalise.boxed), as MNIST boxes its digits.
+    What the network saw is the whole line; this only shows which part, so
+    it is made cheaply: no stroke correction, no centring by mass."""
     from .masks import around
+    from .normalise import boxed
     centre = frame * STEP + STEP // 2
     part = line[:, max(0, centre - INNER // 2):centre + INNER // 2]
     inked = part > 0.3
-    if inked.any():
-        part = part[around(inked, margin=0)]
-    h, w = part.shape
-    side = max(h, w)
-    size = (max(1, round(20 * w / side)), max(1, round(20 * h / side)))
-    small = np.asarray(Image.fromarray(np.ascontiguousarray(part), mode='F').resize(size, Image.BOX))
     out = np.zeros((28, 28), np.float32)
-    top, left = (28 - size[1]) // 2, (28 - size[0]) // 2
-    out[top:top + size[1], left:left + size[0]] = small
-    return np.clip(out / max(out.max(), 1e-6), 0, 1)
+    if part.max() > 0:
+        out[4:24, 4:24] = boxed(part[around(inked, margin=0)] if inked.any() else part)
+    return out

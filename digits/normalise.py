@@ -57,10 +57,10 @@ def _disk(r):
     return x * x + y * y <= r * r + r
 
 
-def to_mnist(ink):
-    """MNIST's normalisation of a cropped ink image: fit the box into 20x20
-    (area-averaged, aspect kept), darkest ink to 1.0, centre of mass at the
-    centre of 28x28."""
+def boxed(ink):
+    """A cropped ink image's box fitted into 20x20 (area-averaged, aspect
+    kept, centred), darkest ink 1.0: MNIST's first step, shared by
+    to_mnist and lines.digit_at."""
     h, w = ink.shape
     side = max(h, w)
     square = np.zeros((side, side), np.float32)
@@ -74,7 +74,13 @@ def to_mnist(ink):
     small = np.clip(small, 0, None)
     if small.max() <= 0:
         raise ImageError('no digit found')
-    small /= small.max()
+    return small / small.max()
+
+
+def to_mnist(ink):
+    """MNIST's normalisation of a cropped ink image: fit the box into 20x20
+    (boxed), then its centre of mass at the centre of 28x28."""
+    small = boxed(ink)
     cy, cx = ndimage.center_of_mass(small)
     top, left = int(round(14 - cy - 0.5)), int(round(14 - cx - 0.5))
     top, left = min(max(top, 0), 8), min(max(left, 0), 8)

@@ -13,7 +13,6 @@ from . import cli, evaluate
 from .inputs import expand_inputs
 from .output import as_json, describe, prepared_names, save_prepared
 from .preparing import prepare, prepare_in_background, start_workers, stop_workers
-from .reading import Reader
 
 
 def main(model_number, argv=None):
@@ -95,10 +94,7 @@ def read_pictures(model_number, args, paths, pool):
             return prepared                  # nothing to read: no need to start TensorFlow
     else:
         prepared = prepare_in_background(pool, paths, args.single)
-    try:
-        reader = Reader(model_number, args.model, False if args.single else args.number_model)
-    except Exception as e:   # CheckpointError, or TensorFlow failing to start
-        raise cli.Failure(e) from None
+    reader = evaluate.open_reader(model_number, args)
     if not (reader.tells_touching or args.single):
         print(f'note: {reader.prefix} was saved before models learnt to tell touching '
               f'digits apart, so they are read as one; train it again with '

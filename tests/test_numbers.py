@@ -14,7 +14,7 @@ from PIL import Image
 
 from conftest import ROOT, ctrl_c_reaches_children, mnist_dir, needs_mnist, run
 from digits import ctc
-from digits.lines import HEIGHT, INNER, STEP, batch_lines, strokes_box, to_line
+from digits.lines import HEIGHT, INNER, STEP, batch_lines, digit_at, strokes_box, to_line
 from digits.number_synth import ENDINGS, SEPARATORS, compose, layout, number_text, place, synthesise
 
 quick = pytest.mark.quick
@@ -82,6 +82,19 @@ def test_line_image_puts_the_strokes_in_the_middle_rows():
     assert line.shape[1] == round((210 + 2 * 0.15 * 60) * INNER / 60 / STEP) * STEP
     assert batch_lines([line, line[:, :8]]).shape == (2, HEIGHT, line.shape[1])
 
+
+@quick
+def test_digit_shown_for_a_frame_is_the_columns_there_boxed_as_mnist():
+    line = np.zeros((HEIGHT, 80), np.float32)
+    line[2:30, 10:18] = 1                    # a tall bar: a 1 in the first columns
+    line[2:30, 50:70] = 1                    # a wide block further right
+    one = digit_at(line, 14 // STEP)
+    rows, cols = np.flatnonzero(one.max(axis=1) > 0.5), np.flatnonzero(one.max(axis=0) > 0.5)
+    assert one.shape == (28, 28) and one.max() == pytest.approx(1)
+    assert (rows[0], rows[-1]) == (4, 23) and 9 <= cols[0] and cols[-1] <= 18   # 20 rows high, narrow
+    block = digit_at(line, 60 // STEP)
+    assert np.flatnonzero(block.max(axis=0) > 0.5).size > cols.size   # the wide one is wider
+    assert not digit_at(np.zeros((HEIGHT, 40), np.float32), 3).any()  # no ink, nothing shown
 
 def edit_distance(a, b):
     """Levenshtein distance between two strings."""
