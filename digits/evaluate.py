@@ -100,7 +100,7 @@ def draw_report(path, items, guesses, images):
 
 
 def open_reader(model_number, args):
-    """The Reader that predict_2.py's options ask for: no number reader
+    """The Reader that predict_N.py's options ask for: no number reader
     with --single, which reads one digit a picture. Failure if it cannot load."""
     try:
         return Reader(model_number, args.model, False if args.single else args.number_model)

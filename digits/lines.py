@@ -55,11 +55,14 @@ def digit_at(line, frame):
     What the network saw is the whole line; this only shows which part, so
     it is made cheaply: no stroke correction, no centring by mass."""
     from .masks import around
+    from .decode import ImageError
     from .normalise import boxed
     centre = frame * STEP + STEP // 2
     part = line[:, max(0, centre - INNER // 2):centre + INNER // 2]
     inked = part > 0.3
     out = np.zeros((28, 28), np.float32)
-    if part.max() > 0:
+    try:
         out[4:24, 4:24] = boxed(part[around(inked, margin=0)] if inked.any() else part)
+    except ImageError:     # no ink there worth showing
+        pass
     return out

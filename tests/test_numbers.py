@@ -96,6 +96,7 @@ def test_digit_shown_for_a_frame_is_the_columns_there_boxed_as_mnist():
     assert np.flatnonzero(block.max(axis=0) > 0.5).size > cols.size   # the wide one is wider
     assert not digit_at(np.zeros((HEIGHT, 40), np.float32), 3).any()  # no ink, nothing shown
 
+
 def edit_distance(a, b):
     """Levenshtein distance between two strings."""
     row = list(range(len(b) + 1))
