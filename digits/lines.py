@@ -62,7 +62,7 @@ def digit_at(line, frame):
     inked = part > 0.3
     out = np.zeros((28, 28), np.float32)
     try:
-        out[4:24, 4:24] = boxed(part[around(inked, margin=0)] if inked.any() else part)
+        out[4:24, 4:24] = boxed(part[around(inked, margin=0)] if inked.any() else part, enlarge=False)
     except ImageError:     # no ink there worth showing
         pass
     return out

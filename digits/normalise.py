@@ -57,16 +57,17 @@ def _disk(r):
     return x * x + y * y <= r * r + r
 
 
-def boxed(ink):
+def boxed(ink, enlarge=True):
     """A cropped ink image's box fitted into 20x20 (area-averaged, aspect
     kept, centred), darkest ink 1.0: MNIST's first step, shared by
-    to_mnist and lines.digit_at."""
+    to_mnist and lines.digit_at (which passes enlarge=False: a line image
+    is smooth already, and the step would double its cost)."""
     h, w = ink.shape
     side = max(h, w)
     square = np.zeros((side, side), np.float32)
     square[(side - h) // 2:(side - h) // 2 + h, (side - w) // 2:(side - w) // 2 + w] = ink
     picture = Image.fromarray(square)
-    if side < THICK_SCALE:
+    if enlarge and side < THICK_SCALE:
         # Enlarge small crops smoothly first, so a 16x16 binary scan gets
         # MNIST's anti-aliased edges instead of blocky pixels.
         picture = picture.resize((THICK_SCALE, THICK_SCALE), Image.BILINEAR)
