@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw, ImageOps
 from .cli import EXIT_FAILED, Failure, writable_folder
 from .inputs import labelled_files
 from .preparing import prepare
-from .reading import Reader, read_all
+from .reading import read_all
 
 CELL_WIDTH = 200      # px: one miss on the --report sheet
 NAME_LENGTH = 30      # characters of a file name that fit under it
@@ -99,17 +99,9 @@ def draw_report(path, items, guesses, images):
     sheet.save(path)
 
 
-def open_reader(model_number, args):
-    """The Reader that predict_N.py's options ask for: no number reader
-    with --single, which reads one digit a picture. Failure if it cannot load."""
-    try:
-        return Reader(model_number, args.model, False if args.single else args.number_model)
-    except Exception as e:   # CheckpointError, or TensorFlow failing to start
-        raise Failure(e) from None
-
-
-def main(args):
-    """--evaluate DIR: read every labelled picture in it and print the summary; exit status."""
+def main(args, open_reader):
+    """--evaluate DIR: read every labelled picture in it with the Reader that
+    open_reader() makes (after the folder is checked) and print the summary; exit status."""
     try:
         items = labelled_files(args.evaluate)
     except (ValueError, OSError) as e:
@@ -119,7 +111,7 @@ def main(args):
                       'file names starting with the digit)')
     if args.report:     # found out now, not after reading everything
         writable_folder(os.path.dirname(args.report))
-    reader = open_reader(args.model_number, args)
+    reader = open_reader()
     guesses, images, unreadable = read_labelled(reader.classifier, items, args.single, reader.numbers)
     print_summary(items, guesses)
     if args.report:

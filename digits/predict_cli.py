@@ -13,6 +13,7 @@ from . import cli, evaluate
 from .inputs import expand_inputs
 from .output import as_json, describe, prepared_names, save_prepared
 from .preparing import prepare, prepare_in_background, start_workers, stop_workers
+from .reading import Reader
 
 
 def main(model_number, argv=None):
@@ -86,6 +87,15 @@ def report_name(path):
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def open_reader(model_number, args):
+    """The Reader that predict_N.py's options ask for: no number reader
+    with --single, which reads one digit a picture. Failure if it cannot load."""
+    try:
+        return Reader(model_number, args.model, False if args.single else args.number_model)
+    except Exception as e:   # CheckpointError, or TensorFlow failing to start
+        raise cli.Failure(e) from None
+
+
 def read_pictures(model_number, args, paths, pool):
     """Per path, its Reading (digits.reading), or an error message."""
     if pool is None:
@@ -94,7 +104,7 @@ def read_pictures(model_number, args, paths, pool):
             return prepared                  # nothing to read: no need to start TensorFlow
     else:
         prepared = prepare_in_background(pool, paths, args.single)
-    reader = evaluate.open_reader(model_number, args)
+    reader = open_reader(model_number, args)
     if not (reader.tells_touching or args.single):
         print(f'note: {reader.prefix} was saved before models learnt to tell touching '
               f'digits apart, so they are read as one; train it again with '
@@ -110,7 +120,7 @@ def read_and_print(model_number, argv):
         from . import serve     # http.server is imported only for the page
         return serve.main(args)
     if args.evaluate:
-        return evaluate.main(args)
+        return evaluate.main(args, lambda: open_reader(model_number, args))
     paths, errors = expand_inputs(args.inputs)
     for e in errors:
         print(f'error: {e}', file=sys.stderr)

@@ -97,6 +97,21 @@ def test_digit_shown_for_a_frame_is_the_columns_there_boxed_as_mnist():
     assert not digit_at(np.zeros((HEIGHT, 40), np.float32), 3).any()  # no ink, nothing shown
 
 
+@quick
+def test_digit_shown_for_a_frame_is_centred_on_that_frame_and_shows_faint_ink():
+    # Frame 10's centre is column 10 * STEP + STEP // 2; the part shown is the INNER columns round it.
+    centre = 10 * STEP + STEP // 2
+    first, last = centre - INNER // 2, centre + INNER // 2 - 1
+    for column, shown in [(first - 1, False), (first, True), (last, True), (last + 1, False)]:
+        line = np.zeros((HEIGHT, 100), np.float32)
+        line[6:26, column] = 1
+        assert digit_at(line, 10).any() == shown, column
+    faint = np.zeros((HEIGHT, 60), np.float32)
+    faint[6:26, 20:24] = 0.2                            # all of it under the 0.3 the box uses
+    shown = digit_at(faint, 22 // STEP)
+    assert shown.max() > 0.1 and np.flatnonzero(shown.max(axis=1) > 0.1).size >= 10
+
+
 def edit_distance(a, b):
     """Levenshtein distance between two strings."""
     row = list(range(len(b) + 1))
