@@ -18,19 +18,10 @@ import subprocess
 import sys
 import time
 
+from digits.ctc import edit_distance
 from shared import ROOT
 
 DEFAULT = os.path.join(os.path.dirname(ROOT), 'shared', 'numbers-dev', 'orand_car_a')
-
-
-def edit_distance(a, b):
-    """Levenshtein distance between two strings."""
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        prev, row[0] = row[0], i
-        for j, cb in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
-    return row[-1]
 
 
 def read_folder(folder, extra):

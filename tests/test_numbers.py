@@ -112,16 +112,6 @@ def test_digit_shown_for_a_frame_is_centred_on_that_frame_and_shows_faint_ink():
     assert shown.max() > 0.1 and np.flatnonzero(shown.max(axis=1) > 0.1).size >= 10
 
 
-def edit_distance(a, b):
-    """Levenshtein distance between two strings."""
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        prev, row[0] = row[0], i
-        for j, cb in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
-    return row[-1]
-
-
 def frames(*classes, sure=0.9):
     """Frame probabilities [t, 11], each frame `sure` of its class."""
     out = np.full((len(classes), 11), (1 - sure) / 10, np.float32)
@@ -136,6 +126,16 @@ def test_ctc_greedy_merges_repeats_and_drops_blanks():
     assert [d for d, _, _ in ctc.greedy(frames(3, 3, 3))] == [3]
     assert ctc.greedy(frames(B, B, B)) == []
     assert ctc.greedy(np.zeros((0, 11), np.float32)) == []
+
+
+@quick
+def test_edit_distance_counts_digits_left_out_added_and_misread():
+    assert ctc.edit_distance('1990', '1990') == 0
+    assert ctc.edit_distance('190', '1990') == 1      # one left out
+    assert ctc.edit_distance('19900', '1990') == 1    # one added
+    assert ctc.edit_distance('1890', '1990') == 1     # one misread
+    assert ctc.edit_distance('21', '12') == 2
+    assert ctc.edit_distance('', '123') == ctc.edit_distance('123', '') == 3
 
 
 @quick
@@ -190,7 +190,7 @@ def test_tiny_reader_learns_save_and_restore_give_the_same(tmp_path):
     # varies with the CPU: at 250 steps 0.46-0.62 here (4 seeds) but 0.83 on CI's
     # machine; at 500 steps 0.09 here for each of 3 seeds, so the bar of 0.5 is far away
     read = [''.join(str(d) for d, _, _ in r) for r in first]
-    errors = sum(edit_distance(r, t) for r, (_, t) in zip(read, made)) / sum(len(t) for _, t in made)
+    errors = sum(ctc.edit_distance(r, t) for r, (_, t) in zip(read, made)) / sum(len(t) for _, t in made)
     assert errors < 0.5, list(zip(read, [t for _, t in made]))
     again = number_model.NumberModel(args.model).read(lines)
     assert [[d for d, _, _ in r] for r in first] == [[d for d, _, _ in r] for r in again]
