@@ -35,7 +35,7 @@ class NumberModel:
             chunk = [lines[k] for k in order[i:i + BATCH]]
             probs = self.sess.run(self.net.probabilities, {self.net.x: batch_lines(chunk)})
             for k, line, p in zip(order[i:i + BATCH], chunk, probs):
-                read[k] = ctc.greedy(p[:ctc.frames_in(line.shape[1], STEP)])
+                read[k] = ctc.decode(p[:ctc.frames_in(line.shape[1], STEP)])
         return read
 
 

@@ -86,7 +86,7 @@ def read_lines(sess, net, lines, batch=64):
         chunk = lines[i:i + batch]
         probs = sess.run(net.probabilities, {net.x: batch_lines(chunk)})
         for line, p in zip(chunk, probs):
-            texts.append(''.join(str(d) for d, _, _ in ctc.greedy(p[:ctc.frames_in(line.shape[1], STEP)])))
+            texts.append(''.join(str(d) for d, _, _ in ctc.decode(p[:ctc.frames_in(line.shape[1], STEP)])))
     return texts
 
 

@@ -129,6 +129,47 @@ def test_ctc_greedy_merges_repeats_and_drops_blanks():
 
 
 @quick
+def test_ctc_decode_finds_the_likeliest_number_not_the_likeliest_path():
+    B = ctc.BLANK
+    unsure = np.full((2, 11), 0.0, np.float32)
+    unsure[:, [B, 1, 2]] = 0.4, 0.35, 0.25
+    # The likeliest path is two blanks (0.16), but '1' is spelled by three
+    # paths (1 1, 1 -, - 1: 0.4025 together), more than '' or any other number.
+    assert ctc.greedy(unsure) == []
+    (digit, p, at), = ctc.decode(unsure)
+    assert digit == 1 and at in (0, 1) and abs(p.sum() - 1) < 1e-6
+    assert ctc.beam_search(unsure) == (1,)
+    # A repeat needs its blank: '77' over 7, -, 7; '7' alone over 7, 7, 7.
+    assert [d for d, _, _ in ctc.decode(frames(7, B, 7, sure=0.6))] == [7, 7]
+    assert [d for d, _, _ in ctc.decode(frames(7, 7, 7, sure=0.6))] == [7]
+    # Where the greedy path holds over half the probability, it is the answer.
+    sure = frames(B, 1, 1, B, 1, B, B, 7, 7, sure=0.95)
+    assert [(d, at) for d, _, at in ctc.decode(sure)] == [(d, at) for d, _, at in ctc.greedy(sure)]
+    assert ctc.decode(np.zeros((0, 11), np.float32)) == []
+    assert ctc.runs(unsure, ()) == []                # the beam may find no digit at all
+    assert [list(r) for r in ctc.runs(frames(7, B, 7, 7), (7, 7))] == [[0], [2, 3]]
+
+
+@quick
+@pytest.mark.parametrize('seed', range(5))
+def test_ctc_beam_search_matches_all_paths_summed_on_short_lines(seed):
+    """On 4 frames every path can be listed: the beam's number must be the
+    one whose paths add up to the most."""
+    import itertools
+    rng = np.random.default_rng(seed)
+    f = rng.dirichlet(np.full(11, 0.5), size=4)
+    f[:, :ctc.BLANK] *= np.arange(1, 11) <= 3       # digits 0-2 only, so the beam holds every number
+    f /= f.sum(axis=1, keepdims=True)
+    totals = {}
+    for path in itertools.product(range(11), repeat=4):
+        merged = [c for k, c in enumerate(path) if c != ctc.BLANK and (k == 0 or path[k - 1] != c)]
+        totals[tuple(merged)] = totals.get(tuple(merged), 0) + np.prod(f[np.arange(4), path])
+    assert ctc.beam_search(f, width=100) == max(totals, key=totals.get)
+    number = tuple(d for d, _, _ in ctc.decode(f))
+    assert totals[number] >= max(totals.values()) * 0.999 or np.prod(f.max(axis=1)) > 0.5
+
+
+@quick
 def test_edit_distance_counts_digits_left_out_added_and_misread():
     assert ctc.edit_distance('1990', '1990') == 0
     assert ctc.edit_distance('190', '1990') == 1      # one left out
