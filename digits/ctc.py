@@ -102,7 +102,7 @@ def runs(frames, number):
         best = options.argmax(axis=0)
         came[t] = np.arange(len(states)) - best
         score = options.max(axis=0) + logp[t]
-    state = len(states) - 1 if len(states) == 1 or score[-1] >= score[-2] else len(states) - 2
+    state = len(states) - 1 if score[-1] >= score[-2] else len(states) - 2   # ends on the last blank or digit
     path = [state]
     for t in range(len(frames) - 1, 0, -1):
         state = came[t, state]
