@@ -28,10 +28,7 @@ def greedy(frames):
     for t in range(1, len(best) + 1):
         if t == len(best) or best[t] != best[start]:
             if best[start] != BLANK:
-                run = frames[start:t, best[start]]
-                surest = start + int(run.argmax())
-                p = frames[surest, :BLANK]
-                digits.append((int(best[start]), p / max(p.sum(), 1e-12), surest))
+                digits.append(read_run(frames, int(best[start]), np.arange(start, t)))
             start = t
     return digits
 
@@ -44,12 +41,15 @@ def decode(frames):
     if len(frames) == 0 or np.prod(frames.max(axis=1)) > 0.5:
         return greedy(frames)
     number = beam_search(frames)
-    digits = []
-    for digit, run in zip(number, runs(frames, number)):
-        surest = run[int(frames[run, digit].argmax())]
-        p = frames[surest, :BLANK]
-        digits.append((digit, p / max(p.sum(), 1e-12), surest))
-    return digits
+    return [read_run(frames, digit, run) for digit, run in zip(number, runs(frames, number))]
+
+
+def read_run(frames, digit, run):
+    """(digit, its [10] probabilities, frame): those of the frame of its
+    run (frame indices) where it is surest, the blank's share divided out."""
+    surest = int(run[int(frames[run, digit].argmax())])
+    p = frames[surest, :BLANK]
+    return digit, p / max(p.sum(), 1e-12), surest
 
 
 def beam_search(frames, width=BEAM):
