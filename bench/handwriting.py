@@ -54,7 +54,8 @@ def write_mnist_pngs(folder, images, labels, seed=0):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--model', default=os.path.join(ROOT, 'models', 'model_2'))
-    p.add_argument('--numbers', help='the number reader (default: models/numbers)')
+    p.add_argument('--numbers', action='append',
+                   help='the number reader (default: the shipped one); given again, another run of it')
     p.add_argument('--mnist-pngs', type=int, default=10000, help='how many test digits (0 to skip)')
     p.add_argument('--data-dir')
     args = p.parse_args()
@@ -62,7 +63,7 @@ def main():
     from digits.reading import Reader
     reader = Reader(2, args.model, args.numbers)    # as predict_2.py reads
     classifier, numbers = reader.classifier, reader.numbers
-    print(f'model {classifier.prefix}, number reader {numbers.prefix}')
+    print(f'model {classifier.prefix}, number reader {", ".join(numbers.prefixes)}')
 
     if os.path.isdir(DEV_SET):
         scores = dev_set_accuracy(classifier, numbers=numbers)

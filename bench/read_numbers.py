@@ -108,13 +108,14 @@ def read_photographed(reader, images, labels, name, folder, count=30):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--model', default=os.path.join(ROOT, 'models', 'model_2'))
-    p.add_argument('--numbers', help='the number reader (default: models/numbers)')
+    p.add_argument('--numbers', action='append',
+                   help='the number reader (default: the shipped one); given again, another run of it')
     p.add_argument('--data-dir', help='MNIST (else $MNIST_DATA_DIR, ./MNIST_data)')
     args = p.parse_args()
     session.quiet_tensorflow(onednn=True)   # as digits.reading.Reader sets it, before TensorFlow loads
     from digits.reading import Reader
     reader = Reader(2, args.model, args.numbers)     # as predict_2.py reads
-    print(f'model {reader.prefix}, number reader {reader.numbers.prefix}')
+    print(f'model {reader.prefix}, number reader {", ".join(reader.numbers.prefixes)}')
     test_numbers = synth.numbers(20, [2, 3, 4, 5, 6], seed=2024)    # as in tests/test_cli.py
     pairs = synth.numbers(40, [2], seed=7)
     with tempfile.TemporaryDirectory() as tmp:

@@ -38,10 +38,16 @@ def decode(frames):
     of (digit, [10] probabilities, the frame where it is surest). Where the
     greedy path alone holds over half the probability, no other number can
     be likelier, and it is the answer (most lines, and cheap)."""
-    if len(frames) == 0 or np.prod(frames.max(axis=1)) > 0.5:
+    if greedy_is_likeliest(frames):
         return greedy(frames)
     number = beam_search(frames)
     return [read_run(frames, digit, run) for digit, run in zip(number, runs(frames, number))]
+
+
+def greedy_is_likeliest(frames):
+    """Whether the greedy path alone holds over half the probability (or
+    there are no frames): then no other number can be likelier."""
+    return len(frames) == 0 or np.prod(frames.max(axis=1)) > 0.5
 
 
 def read_run(frames, digit, run):

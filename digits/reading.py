@@ -26,6 +26,8 @@ from .preparing import prepare, prepare_one
 
 
 MODELS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'models')
+# other runs of the number reader's training (seeds 1 and 2), read where the first is unsure
+SECOND_OPINIONS = ('numbers-seed1', 'numbers-seed2')
 # Chosen on pictures made from MNIST's validation digits (docs/measured.md, touching digits):
 SEVERAL = 0.5   # the head's probability of several digits above which a piece may be cut
 LEAST_SURE = 0.5   # a cut is taken only if each of its parts is read at least this surely
@@ -72,9 +74,10 @@ class Reader:
 
     model: 1 (the beginners' softmax regression) or 2 (the experts' CNN);
     path: its folder or checkpoint prefix (default: the shipped models/model_N);
-    numbers: the number reader's folder or prefix (None: the shipped
-    models/numbers for model 2, none for model 1); False loads none, for
-    a caller that reads only single digits and should not wait for it.
+    numbers: the number reader's folder or prefix, or a list of them (its
+    runs: digits/number_model.py); None: the shipped models/numbers and
+    its second opinions for model 2, none for model 1; False loads none,
+    for a caller that reads only single digits and should not wait for it.
     Raises checkpoints.CheckpointError for a missing or mismatched checkpoint."""
 
     def __init__(self, model=2, path=None, numbers=None):
@@ -87,7 +90,7 @@ class Reader:
         self.numbers = None
         if numbers or numbers is None and model == 2:
             from .number_model import NumberModel
-            self.numbers = NumberModel(numbers or os.path.join(MODELS, 'numbers'))
+            self.numbers = NumberModel(numbers or shipped_number_reader())
 
     def read(self, picture, single=False):
         """One picture -> its Reading; raises ImageError if it cannot be read."""
@@ -118,6 +121,12 @@ def _reader(model, path):
 def read(picture, model=2, path=None, single=False):
     """One picture -> its Reading, with the model loaded on the first call only."""
     return _reader(model, path).read(picture, single)
+
+
+def shipped_number_reader():
+    """models/numbers, then those of SECOND_OPINIONS that are there."""
+    runs = [os.path.join(MODELS, name) for name in SECOND_OPINIONS]
+    return [os.path.join(MODELS, 'numbers')] + [run for run in runs if os.path.isdir(run)]
 
 
 def read_all(classifier, prepared, mapper=map, batch=BATCH, numbers=None, temperature=1.0):

@@ -247,6 +247,61 @@ def test_a_digit_checkpoint_is_refused_as_the_number_reader():
         NumberModel(os.path.join(ROOT, 'models', 'model_2'))
 
 
+def shipped_runs():
+    """The shipped number reader's runs: models/numbers and its second opinions."""
+    from digits.reading import MODELS, SECOND_OPINIONS
+    return [os.path.join(MODELS, 'numbers')] + [os.path.join(MODELS, n) for n in SECOND_OPINIONS]
+
+
+@needs_mnist
+def test_second_opinions_read_only_where_the_first_run_is_unsure():
+    """Lines the first run is sure of read as by it alone, and the other runs
+    are not even loaded; the others are read by the average of all runs."""
+    from digits import session
+    session.quiet_tensorflow()
+    from digits import data, number_training
+    from digits.number_model import NumberModel
+    runs = shipped_runs()
+    model = NumberModel(runs)
+    assert model.prefixes[1:] == [tf_prefix(r) for r in runs[1:]] and len(model.runs) == 1
+    crops = number_training.by_digit(*data.load(mnist_dir())['validation'])
+    rng = np.random.default_rng(3)
+    lines = [synthesise(crops, rng)[0] for _ in range(60)]
+    first = model.runs[0].frames(lines)
+    sure = [ctc.greedy_is_likeliest(p) for p in first]
+    assert 0 < sum(sure) < len(lines)        # both kinds are there to test
+    model.read([line for line, s in zip(lines, sure) if s])
+    assert len(model.runs) == 1              # nothing unsure: no second opinion loaded
+    read = model.read(lines)
+    alone = [NumberModel(r).runs[0].frames(lines) for r in runs]
+    for line_read, s, p, *others in zip(read, sure, first, *alone[1:]):
+        want = ctc.decode(p if s else (p + sum(others)) / len(runs))
+        assert [d for d, _, _ in line_read] == [d for d, _, _ in want]
+        assert all(np.allclose(a[1], b[1], atol=1e-6) for a, b in zip(line_read, want))
+    # and where they differ, the average is not the first run's reading
+    assert any([d for d, _, _ in r] != [d for d, _, _ in ctc.decode(p)] for r, p in zip(read, first))
+
+
+def tf_prefix(folder):
+    from digits.checkpoints import resolve
+    return resolve(folder, 2)
+
+
+def test_a_second_opinion_of_another_kind_is_refused_at_once(tmp_path):
+    picture = os.path.join(ROOT, 'samples', '7.png')
+    numbers = os.path.join(ROOT, 'models', 'numbers')
+    for wrong, says in [(os.path.join(ROOT, 'models', 'model_2'), 'expected the number reader'),
+                        (tmp_path / 'none', 'no checkpoint at')]:
+        refused = run('predict_2.py', '--number-model', numbers, '--number-model', wrong, picture)
+        assert refused.returncode == 1 and 'Traceback' not in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1 and says in refused.stderr
+
+
+def test_the_shipped_reader_has_its_second_opinions():
+    from digits import Reader
+    assert Reader(2).numbers.prefixes == [tf_prefix(r) for r in shipped_runs()]
+
+
 def number_picture(text, marks, seed, path):
     """A number of MNIST test digits with separators `marks` (between[k] before digit k),
     dark ink on light paper, saved at `path`."""
