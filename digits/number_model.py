@@ -39,7 +39,7 @@ class NumberModel:
         self.runs = [Run(checkpoints.resolve(str(paths[0]), 2, hint=HINT))]
         self.prefix = self.runs[0].prefix
         expected = {name: var.shape.as_list() for name, var in self.runs[0].net.weights.items()}
-        self.later = [check(checkpoints.resolve(str(p), 2, hint=HINT), expected) for p in paths[1:]]
+        self.later = [whole(check(checkpoints.resolve(str(p), 2, hint=HINT), expected)) for p in paths[1:]]
         self.prefixes = [self.prefix] + self.later
 
     def read(self, lines):
@@ -96,6 +96,19 @@ def check(prefix, expected):
         kind = ('a digit model (model 1 or 2)' if 'W' in stored or 'conv1/W' in stored
                 else 'not a checkpoint of this project')
         raise checkpoints.CheckpointError(f'{prefix}: {kind}, expected the number reader')
+    return prefix
+
+
+def whole(prefix):
+    """`prefix` if every weight in it reads back whole (TensorFlow checks each
+    against its checksum; 10 ms): a second opinion is restored only when a
+    line first needs it, so a corrupt one must be found out at once."""
+    try:
+        stored = tf.train.load_checkpoint(prefix)
+        for name in stored.get_variable_to_shape_map():
+            stored.get_tensor(name)
+    except Exception as e:
+        raise checkpoints.CheckpointError(f'{prefix}: corrupt checkpoint ({type(e).__name__})') from None
     return prefix
 
 

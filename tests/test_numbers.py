@@ -287,11 +287,18 @@ def tf_prefix(folder):
     return resolve(folder, 2)
 
 
-def test_a_second_opinion_of_another_kind_is_refused_at_once(tmp_path):
+def test_a_second_opinion_missing_mismatched_or_corrupt_is_refused_at_once(tmp_path):
+    """Refused before anything is read, though it would be restored only when needed."""
     picture = os.path.join(ROOT, 'samples', '7.png')
     numbers = os.path.join(ROOT, 'models', 'numbers')
+    cut = tmp_path / 'cut'
+    cut.mkdir()
+    for name in os.listdir(numbers):
+        if os.path.isfile(os.path.join(numbers, name)):
+            data = open(os.path.join(numbers, name), 'rb').read()
+            (cut / name).write_bytes(data[:len(data) // 2] if '.data-' in name else data)
     for wrong, says in [(os.path.join(ROOT, 'models', 'model_2'), 'expected the number reader'),
-                        (tmp_path / 'none', 'no checkpoint at')]:
+                        (tmp_path / 'none', 'no checkpoint at'), (cut, 'corrupt checkpoint')]:
         refused = run('predict_2.py', '--number-model', numbers, '--number-model', wrong, picture)
         assert refused.returncode == 1 and 'Traceback' not in refused.stderr
         assert len(refused.stderr.strip().splitlines()) == 1 and says in refused.stderr
