@@ -55,7 +55,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--model', default=os.path.join(ROOT, 'models', 'model_2'))
     p.add_argument('--numbers', action='append',
-                   help='the number reader (default: the shipped one); given again, another run of it')
+                   help='the number reader, replacing the shipped one and its second opinions; '
+                        'given again, another run of it')
     p.add_argument('--mnist-pngs', type=int, default=10000, help='how many test digits (0 to skip)')
     p.add_argument('--data-dir')
     args = p.parse_args()

@@ -109,7 +109,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--model', default=os.path.join(ROOT, 'models', 'model_2'))
     p.add_argument('--numbers', action='append',
-                   help='the number reader (default: the shipped one); given again, another run of it')
+                   help='the number reader, replacing the shipped one and its second opinions; '
+                        'given again, another run of it')
     p.add_argument('--data-dir', help='MNIST (else $MNIST_DATA_DIR, ./MNIST_data)')
     args = p.parse_args()
     session.quiet_tensorflow(onednn=True)   # as digits.reading.Reader sets it, before TensorFlow loads

@@ -6,14 +6,15 @@ other seeds): two runs of one recipe misread different numbers (on about
 all their frame probabilities reads better than any one of them
 (docs/measured.md, "Second opinions"). The first run reads every line; the
 others read only the lines where its likeliest path holds at most half the
-probability (ctc.greedy_is_likeliest), a tenth of clean numbers, and are
-loaded when a line first needs them, so a call of sure lines starts and
-reads as fast as with one run.
+probability (ctc.greedy_is_likeliest: a tenth to a half of the lines,
+docs/measured.md), and their graphs are built when a line first needs
+them, so a call of sure lines starts and reads as fast as with one run.
 
 Imports TensorFlow: call session.quiet_tensorflow() before importing this
 module (digits.reading.Reader does).
 """
 import os
+import threading
 
 import numpy as np
 import tensorflow as tf
@@ -31,23 +32,29 @@ HINT = 'train one with: python create_model_2.py --numbers'
 class NumberModel:
     """The number reader's runs, from folders or checkpoint prefixes (one
     path, or a list: the first reads every line, the others are second
-    opinions). Every checkpoint is checked at once; a mismatched one is
+    opinions). Every checkpoint is read at once, the others' weights kept
+    until their graphs are first needed; a mismatched or corrupt one is
     refused with checkpoints.CheckpointError."""
 
     def __init__(self, paths):
         paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
-        self.runs = [Run(checkpoints.resolve(str(paths[0]), 2, hint=HINT))]
-        self.prefix = self.runs[0].prefix
-        expected = {name: var.shape.as_list() for name, var in self.runs[0].net.weights.items()}
-        self.later = [whole(check(checkpoints.resolve(str(p), 2, hint=HINT), expected)) for p in paths[1:]]
-        self.prefixes = [self.prefix] + self.later
+        if not paths:
+            raise ValueError('no number reader given')
+        first = Run(checkpoints.resolve(str(paths[0]), 2, hint=HINT))
+        expected = {name: var.shape.as_list() for name, var in first.net.weights.items()}
+        self.runs = [first]
+        self.waiting = [(prefix, weights_of(prefix, expected))
+                        for prefix in (checkpoints.resolve(str(p), 2, hint=HINT) for p in paths[1:])]
+        self.prefix = first.prefix
+        self.prefixes = [first.prefix] + [prefix for prefix, _ in self.waiting]
+        self.lock = threading.Lock()
 
     def read(self, lines):
         """Line images (digits/lines.py) -> per line, its digits: a list of
         (digit, [10] probabilities, frame where it is surest)."""
         frames = self.runs[0].frames(lines)
         unsure = [i for i, p in enumerate(frames) if not ctc.greedy_is_likeliest(p)]
-        if unsure and self.later:
+        if unsure and len(self.prefixes) > 1:
             for k in range(1, len(self.prefixes)):
                 for i, p in zip(unsure, self.run(k).frames([lines[i] for i in unsure])):
                     frames[i] = frames[i] + p
@@ -56,21 +63,28 @@ class NumberModel:
         return [ctc.decode(p) for p in frames]
 
     def run(self, k):
-        """The k-th run, restored the first time it is needed."""
-        while len(self.runs) <= k:
-            self.runs.append(Run(self.prefixes[len(self.runs)]))
+        """The k-th run, its graph built the first time it is needed."""
+        with self.lock:
+            while len(self.runs) <= k:
+                self.runs.append(Run(*self.waiting[len(self.runs) - 1]))
         return self.runs[k]
 
 
 class Run:
-    """One training run's graph and weights."""
+    """One training run's graph and weights: restored from `prefix`, or
+    given ({name: array}, read from it before)."""
 
-    def __init__(self, prefix):
+    def __init__(self, prefix, weights=None):
         self.graph = tf.Graph()
         with self.graph.as_default():
             self.net = number_reader()
             self.sess = v1.Session(config=session_config(None))
-            self.prefix = restore(self.sess, self.net, prefix)
+            if weights is None:
+                self.prefix = restore(self.sess, self.net, prefix)
+            else:
+                self.prefix = prefix
+                self.sess.run([var.initializer for var in self.net.weights.values()],
+                              {var.initial_value: weights[name] for name, var in self.net.weights.items()})
 
     def frames(self, lines):
         """Line images -> per line, its frames' probabilities [frames, 11]."""
@@ -99,17 +113,17 @@ def check(prefix, expected):
     return prefix
 
 
-def whole(prefix):
-    """`prefix` if every weight in it reads back whole (TensorFlow checks each
-    against its checksum; 10 ms): a second opinion is restored only when a
-    line first needs it, so a corrupt one must be found out at once."""
+def weights_of(prefix, expected):
+    """{name: array}: the number reader's weights in checkpoint `prefix`,
+    each read back whole (TensorFlow checks it against its checksum), so
+    that a second opinion, built only when a line first needs it, cannot
+    fail then. A checkpoint of another kind or corrupt: CheckpointError."""
+    check(prefix, expected)
     try:
         stored = tf.train.load_checkpoint(prefix)
-        for name in stored.get_variable_to_shape_map():
-            stored.get_tensor(name)
+        return {name: stored.get_tensor(name) for name in expected}
     except Exception as e:
         raise checkpoints.CheckpointError(f'{prefix}: corrupt checkpoint ({type(e).__name__})') from None
-    return prefix
 
 
 def restore(sess, net, path):

@@ -33,9 +33,9 @@ def parse_args(model_number, argv=None):
                    help='model folder or checkpoint prefix (default: %(default)s)')
     p.add_argument('--number-model', metavar='MODEL', action='append',
                    help='the number reader: folder or checkpoint prefix; given again, another '
-                        'run of it, read where the first is unsure (default: models/numbers and '
-                        'models/numbers-seed1, -seed2 with model 2, none with model 1; not loaded '
-                        'with --single)')
+                        'run of it, read where the first is unsure. Replaces the default, second '
+                        'opinions included (default: models/numbers and models/numbers-seed1, -seed2 '
+                        'with model 2, none with model 1; not loaded with --single)')
     p.add_argument('--single', action='store_true',
                    help='read each picture as one digit, never as a number')
     p.add_argument('--json', action='store_true', help='one JSON object per line')

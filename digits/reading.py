@@ -124,9 +124,11 @@ def read(picture, model=2, path=None, single=False):
 
 
 def shipped_number_reader():
-    """models/numbers, then those of SECOND_OPINIONS that are there."""
+    """models/numbers, then those of SECOND_OPINIONS that hold a model (not
+    one whose training was interrupted before it saved one: resume/ only)."""
     runs = [os.path.join(MODELS, name) for name in SECOND_OPINIONS]
-    return [os.path.join(MODELS, 'numbers')] + [run for run in runs if os.path.isdir(run)]
+    return [os.path.join(MODELS, 'numbers')] + [run for run in runs
+                                                if os.path.isfile(os.path.join(run, 'checkpoint'))]
 
 
 def read_all(classifier, prepared, mapper=map, batch=BATCH, numbers=None, temperature=1.0):

@@ -271,10 +271,23 @@ def test_second_opinions_read_only_where_the_first_run_is_unsure():
     sure = [ctc.greedy_is_likeliest(p) for p in first]
     assert 0 < sum(sure) < len(lines)        # both kinds are there to test
     model.read([line for line, s in zip(lines, sure) if s])
-    assert len(model.runs) == 1              # nothing unsure: no second opinion loaded
+    assert len(model.runs) == 1              # nothing unsure: no second opinion built
     read = model.read(lines)
-    alone = [NumberModel(r).runs[0].frames(lines) for r in runs]
-    for line_read, s, p, *others in zip(read, sure, first, *alone[1:]):
+    assert len(model.runs) == len(runs)
+    given = {}                               # what each later run is given to read
+    for run in model.runs[1:]:
+        def frames(batch, run=run, plain=run.frames):
+            given.setdefault(id(run), []).append(batch)
+            return plain(batch)
+        run.frames = frames
+    again = model.read(lines)                # read again, what each later run is given recorded
+    assert [[d for d, _, _ in r] for r in again] == [[d for d, _, _ in r] for r in read]
+    unsure = [line for line, s in zip(lines, sure) if not s]
+    for run in model.runs[1:]:
+        assert len(given[id(run)]) == 1 and all(a is b for a, b in zip(given[id(run)][0], unsure))
+        assert len(given[id(run)][0]) == len(unsure)
+    alone = [NumberModel(r).runs[0].frames(lines) for r in runs[1:]]
+    for line_read, s, p, *others in zip(read, sure, first, *alone):
         want = ctc.decode(p if s else (p + sum(others)) / len(runs))
         assert [d for d, _, _ in line_read] == [d for d, _, _ in want]
         assert all(np.allclose(a[1], b[1], atol=1e-6) for a, b in zip(line_read, want))
@@ -307,6 +320,18 @@ def test_a_second_opinion_missing_mismatched_or_corrupt_is_refused_at_once(tmp_p
 def test_the_shipped_reader_has_its_second_opinions():
     from digits import Reader
     assert Reader(2).numbers.prefixes == [tf_prefix(r) for r in shipped_runs()]
+
+
+@quick
+def test_a_second_opinion_without_a_model_is_left_out(tmp_path, monkeypatch):
+    """A seed folder whose training was stopped before it saved (resume/ only) is no run."""
+    from digits import reading
+    for name in ('numbers', 'numbers-seed1', 'numbers-seed2'):
+        (tmp_path / name / 'resume').mkdir(parents=True)
+    for name in ('numbers', 'numbers-seed2'):
+        (tmp_path / name / 'checkpoint').write_text('model_checkpoint_path: "model.ckpt-1"\n')
+    monkeypatch.setattr(reading, 'MODELS', str(tmp_path))
+    assert reading.shipped_number_reader() == [str(tmp_path / 'numbers'), str(tmp_path / 'numbers-seed2')]
 
 
 def number_picture(text, marks, seed, path):
@@ -352,8 +377,9 @@ def test_numbers_with_and_without_separators_read_as_their_digits(tmp_path):
 
 
 def test_number_model_option_chooses_the_number_reader(tmp_path):
-    """--number-model: the shipped reader named reads as the default does; a
-    digit checkpoint or a missing folder is one clear line and exit 1."""
+    """--number-model: the shipped first run named reads a digit its first
+    run is sure of as the default does (no second opinion asked); a digit
+    checkpoint or a missing folder is one clear line and exit 1."""
     picture = os.path.join(ROOT, 'samples', '7.png')
     default = run('predict_2.py', '--json', picture)
     named = run('predict_2.py', '--json', '--number-model', os.path.join(ROOT, 'models', 'numbers'), picture)
