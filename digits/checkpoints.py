@@ -54,6 +54,8 @@ def check_matches(prefix, net, model_number):
         kind = 'a model 1 checkpoint'
     elif 'conv1/W' in stored:
         kind = 'a model 2 checkpoint'
+    elif 'nconv1/W' in stored:
+        kind = 'the number reader\'s checkpoint'
     else:
         kind = 'not a checkpoint of this project'
     hint = f' (use predict_{other}.py)' if kind == f'a model {other} checkpoint' else ''

@@ -11,7 +11,10 @@ reshaped: `images` float32 [n, 28, 28] (0..1, ink high, as imageprepare
 gives them) -> `probabilities` [n, 10] calibrated as the command lines
 report them (softmax(logits / temperature)), `logits` [n, 10] and, when the
 model has the touching-digits head, `several` [n] and `one_digit` [n].
-Everything is written into a temporary folder beside DIR, renamed into
+The number reader (create_model_2.py --numbers --export DIR) is exported
+alike: `lines` float32 [n, 32, w] (digits/lines.py's line images) ->
+`frame_probabilities` [n, w / 4, 11], which CTC decoding turns into digits
+(digits/ctc.py; DIR/README.txt says how). Everything is written into a temporary folder beside DIR, renamed into
 place at the end, so an interrupted export leaves no half-written DIR.
 
 Imports TensorFlow: call session.quiet_tensorflow() before importing this module.
@@ -26,13 +29,15 @@ import warnings
 import numpy as np
 import tensorflow as tf
 
-from . import checkpoints, networks
+from . import checkpoints, networks, number_model, number_net
+from .lines import HEIGHT, STEP
 from .session import session_config
 
 v1 = tf.compat.v1
 SIGNATURE = 'serving_default'
 VERSION = '1'               # TensorFlow Serving loads DIR/saved_model/<version>/
 CALIBRATION_DIGITS = 500    # MNIST training digits the int8 model's ranges are measured on
+CALIBRATION_NUMBERS = 200   # numbers made from them, for the number reader's
 
 
 class ExportError(Exception):
@@ -98,10 +103,11 @@ def serving_graph(graph_def, names, temperature):
     return {'images': images}, {'probabilities': probabilities, 'logits': logits, **heads}
 
 
-def write_saved_model(folder, graph_def, names, temperature):
-    """Write the SavedModel with its serving_default signature into `folder` (which must not exist)."""
+def write_saved_model(folder, serving):
+    """Write the SavedModel with its serving_default signature into `folder`
+    (which must not exist); serving() builds it: ({input: placeholder}, {output: tensor})."""
     with tf.Graph().as_default():
-        inputs, outputs = serving_graph(graph_def, names, temperature)
+        inputs, outputs = serving()
         with v1.Session() as sess:
             builder = v1.saved_model.Builder(folder)
             signature = v1.saved_model.predict_signature_def(inputs, outputs)
@@ -113,12 +119,12 @@ def write_saved_model(folder, graph_def, names, temperature):
 
 
 def tflite_model(saved_model, calibration=None):
-    """The SavedModel converted to TensorFlow Lite (bytes): float, or int8 calibrated on `calibration` [n, 28, 28]."""
+    """The SavedModel converted to TensorFlow Lite (bytes): float, or int8
+    calibrated on `calibration`, a list of inputs ({name: array} each)."""
     converter = tf.lite.TFLiteConverter.from_saved_model(saved_model, signature_keys=[SIGNATURE])
     if calibration is not None:
         def representative():
-            for image in calibration:
-                yield {'images': image[None].astype(np.float32)}
+            yield from calibration
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = representative
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
@@ -172,22 +178,80 @@ def export(model_number, model_path, folder, train_images, threads=None):
 
     -> {'prefix': the checkpoint's, 'saved_model' / 'model.tflite' / 'model_int8.tflite': bytes}
     """
-    folder = os.path.normpath(folder)
-    check_target(folder)
+    check_target(os.path.normpath(folder))
     graph_def, names, temperature, prefix = frozen_graph(model_number, model_path, threads)
+    calibration = [{'images': image[None]} for image in
+                   np.asarray(train_images[:CALIBRATION_DIGITS], np.float32).reshape(-1, 28, 28)]
+    return write_export(folder, prefix, lambda: serving_graph(graph_def, names, temperature), calibration,
+                        lambda outputs: describe(model_number, prefix, temperature, outputs))
+
+
+def export_numbers(model_path, folder, lines, threads=None):
+    """Write DIR (folder) from the number reader's checkpoint; `lines`
+    (line images) calibrate the int8 model. -> as export()"""
+    check_target(os.path.normpath(folder))
+    graph_def, names, prefix = frozen_number_reader(model_path, threads)
+    calibration = [{'lines': line[None]} for line in lines]
+    return write_export(folder, prefix, lambda: number_serving_graph(graph_def, names), calibration,
+                        lambda outputs: describe_numbers(prefix))
+
+
+def frozen_number_reader(model_path, threads=None):
+    """The number reader restored and frozen, built without dropout ->
+    (GraphDef, {'x', 'probabilities': tensor name}, prefix)."""
+    with tf.Graph().as_default() as graph:
+        net = number_net.number_reader(dropout=False)
+        with v1.Session(config=session_config(threads)) as sess:
+            prefix = number_model.restore(sess, net, model_path)
+            graph_def = v1.graph_util.convert_variables_to_constants(
+                sess, graph.as_graph_def(), [net.probabilities.op.name])
+    return graph_def, {'x': net.x.name, 'probabilities': net.probabilities.name}, prefix
+
+
+def number_serving_graph(graph_def, names):
+    """In the current graph: lines [n, HEIGHT, w] -> ({'lines': placeholder}, {'frame_probabilities': tensor})."""
+    lines = v1.placeholder(tf.float32, [None, HEIGHT, None], name='lines')
+    probabilities, = tf.graph_util.import_graph_def(graph_def, input_map={names['x']: lines},
+                                                    return_elements=[names['probabilities']], name='model')
+    return {'lines': lines}, {'frame_probabilities': tf.identity(probabilities, name='frame_probabilities')}
+
+
+def describe_numbers(prefix):
+    """The number reader's README.txt: what the files take and give, and how to decode."""
+    return '\n'.join([
+        f'The number reader, exported from {prefix}.',
+        '',
+        'saved_model/1/     SavedModel, signature serving_default (TensorFlow Serving: mount saved_model/)',
+        'model.tflite       TensorFlow Lite, float32',
+        'model_int8.tflite  TensorFlow Lite, int8 inside; float32 input and output, as model.tflite',
+        '',
+        f'input:  lines  float32 [n, {HEIGHT}, w], 0..1, ink high: a number\'s line image, as',
+        '        digits.preparing.prepare_one(path, False).line gives it (w a multiple of 4);',
+        '        lines of several widths padded with 0 on the right. In TensorFlow Lite, resize',
+        f'        the input to [n, {HEIGHT}, w] first (the signature runner does it).',
+        f'output: frame_probabilities  [n, w / {STEP}, 11]: for each {STEP} columns, the ten',
+        '        digits and, last, the blank (no new digit here).',
+        'The digits: each frame\'s likeliest class, runs of one class merged, blanks dropped',
+        '(CTC greedy decoding; digits.ctc.decode finds the likeliest number).', ''])
+
+
+def write_export(folder, prefix, serving, calibration, readme):
+    """Write DIR: the SavedModel serving() builds, the two TensorFlow Lite
+    files (int8 calibrated on `calibration`) and README.txt (readme(outputs)),
+    in a temporary folder renamed into place at the end. -> as export()"""
+    folder = os.path.normpath(folder)
     parent = os.path.dirname(os.path.abspath(folder))
     os.makedirs(parent, exist_ok=True)
     building = tempfile.mkdtemp(prefix=f'.{os.path.basename(folder)}.', suffix='.partial', dir=parent)
     try:
         saved_model = os.path.join(building, 'saved_model', VERSION)
         os.makedirs(os.path.dirname(saved_model))
-        outputs = write_saved_model(saved_model, graph_def, names, temperature)
-        calibration = np.asarray(train_images[:CALIBRATION_DIGITS], np.float32).reshape(-1, 28, 28)
+        outputs = write_saved_model(saved_model, serving)
         for name, data in (('model.tflite', None), ('model_int8.tflite', calibration)):
             with open(os.path.join(building, name), 'wb') as f:
                 f.write(tflite_model(saved_model, data))
         with open(os.path.join(building, 'README.txt'), 'w') as f:
-            f.write(describe(model_number, prefix, temperature, outputs))
+            f.write(readme(outputs))
         check_target(folder)            # still new or empty: then rename() may replace it
         os.chmod(building, 0o777 & ~current_umask())   # mkdtemp made it private
         os.replace(building, folder)
@@ -200,7 +264,24 @@ def export(model_number, model_path, folder, train_images, threads=None):
 def run(args, data):
     """--export DIR: export the saved model (args.model) and say what was written."""
     sizes = export(args.model_number, args.model, args.export, data['train'][0], args.threads)
-    print(f'exported {sizes.pop("prefix")} to {os.path.normpath(args.export)}/')
+    report(sizes, args.export)
+
+
+def run_numbers(args, data):
+    """--numbers --export DIR: export the number reader (args.model) and say what was written."""
+    report(export_numbers(args.model, args.export, calibration_lines(data), args.threads), args.export)
+
+
+def calibration_lines(data):
+    """Line images of CALIBRATION_NUMBERS numbers made from MNIST's training digits."""
+    from .number_synth import by_digit, synthesise
+    crops, rng = by_digit(*data['train']), np.random.default_rng(0)
+    return [synthesise(crops, rng)[0] for _ in range(CALIBRATION_NUMBERS)]
+
+
+def report(sizes, folder):
+    """Say what export() wrote, and where."""
+    print(f'exported {sizes.pop("prefix")} to {os.path.normpath(folder)}/')
     for name, size in sizes.items():
         shown = f'{name}/{VERSION}/' if name == 'saved_model' else name
         print(f'  {shown:18} {size / 1e6:5.1f} MB')

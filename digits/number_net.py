@@ -29,22 +29,23 @@ class NumberNet:
         self.logits = logits        # float32 [None, frames, CLASSES]
         self.probabilities = tf.nn.softmax(logits, name='frame_probabilities')
         self.weights = weights      # {name: variable}
-        self.dropout = dropout      # dropout rate, 0 unless fed while training
+        self.dropout = dropout      # dropout rate, 0 unless fed while training (None: no dropout)
         # As digits/networks.Net, so that digits/checkpoints.save_model saves it:
         # no touching-digits head (CTC needs none), and a temperature of 1.
         self.head = {}
         self.temperature = tf.Variable(1.0, trainable=False, name='temperature')
 
 
-def number_reader():
+def number_reader(dropout=True):
     """Build the graph: conv 3x3 32, pool 2x2, conv 64, pool 2x2, conv 96,
     pool 2x1, conv 128, pool 2x1 (the height is then 2, folded into the
-    channels), two 1-D convolutions of width 5 with 192 channels, dropout,
-    dense 11 per frame."""
+    channels), two 1-D convolutions of width 5 with 192 channels, dropout
+    (not built with dropout=False: an exported graph has none), dense 11
+    per frame."""
     x = v1.placeholder(tf.float32, [None, HEIGHT, None], name='line')
-    dropout = v1.placeholder_with_default(0.0, [], name='dropout')
+    dropout = v1.placeholder_with_default(0.0, [], name='dropout') if dropout else None
     w = {}
-    h = x[..., None]
+    h = tf.expand_dims(x, -1)
     for i, (cin, cout) in enumerate(CONV, start=1):
         w[f'nconv{i}/W'] = _weight(f'nconv{i}/W', [3, 3, cin, cout], 9 * cin)
         w[f'nconv{i}/b'] = _bias(f'nconv{i}/b', cout)
@@ -58,7 +59,8 @@ def number_reader():
         w[f'seq{i}/W'] = _weight(f'seq{i}/W', [width, cin, cout], width * cin)
         w[f'seq{i}/b'] = _bias(f'seq{i}/b', cout)
         h = tf.nn.relu(tf.nn.conv1d(h, w[f'seq{i}/W'], 1, 'SAME') + w[f'seq{i}/b'])
-    h = tf.nn.dropout(h, rate=dropout)
+    if dropout is not None:
+        h = tf.nn.dropout(h, rate=dropout)
     w['out/W'] = _weight('out/W', [SEQUENCE[-1][1], CLASSES], SEQUENCE[-1][1])
     w['out/b'] = _bias('out/b', CLASSES)
     logits = tf.add(tf.einsum('nfc,ck->nfk', h, w['out/W']), w['out/b'], name='frame_logits')

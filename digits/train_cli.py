@@ -22,20 +22,28 @@ def main(model_number, defaults, argv=None):
 
 
 def train_numbers_command(argv):
-    """Parse argv, load MNIST, train the number reader; the exit status."""
+    """Parse argv, load MNIST, train (or --export) the number reader; the exit status."""
     args = parse_numbers_args(argv)
-    session.quiet_tensorflow(onednn=True)
+    session.quiet_tensorflow(onednn=args.export is None)   # only training gains from oneDNN
     try:
         with session.onednn_notice_hidden():
             data = mnist.load(args.data_dir)
     except mnist.DataError as e:
-        raise cli.Failure(e) from None
+        needs = '; --export calibrates its int8 model on numbers made from the training files'
+        raise cli.Failure(f'{e}{needs if args.export is not None else ""}') from None
     with session.onednn_notice_hidden():
         import tensorflow as tf
     tf.get_logger().setLevel('ERROR')
     from . import checkpoints, number_training, training
     try:
-        number_training.train(args, data)
+        if args.export is not None:
+            from . import export
+            try:
+                export.run_numbers(args, data)
+            except export.ExportError as e:
+                raise cli.Failure(e) from None
+        else:
+            number_training.train(args, data)
     except training.Stopped as e:
         if e.closed:
             cli.write_nowhere(1)
@@ -80,9 +88,14 @@ def parse_numbers_args(argv):
     p.add_argument('--resume', action='store_true',
                    help='continue the interrupted run saved in MODEL/resume/')
     p.add_argument('--threads', type=positive(int), help='CPU threads (default: all cores)')
+    p.add_argument('--export', metavar='DIR',
+                   help='no training: write the number reader in --model for TensorFlow Serving and '
+                        'TensorFlow Lite into DIR (a new or empty folder)')
     args = p.parse_args(argv)
     if args.dropout >= 1 or args.average >= 1:
         p.error('--dropout and --average must be below 1')
+    if args.export is not None and args.resume:
+        p.error('--export writes the saved number reader as it is: give it without --resume')
     return args
 
 

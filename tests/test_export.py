@@ -200,3 +200,74 @@ def test_an_interrupted_export_leaves_nothing_half_written(tmp_path):
         else:
             assert (proc.returncode, err) == (130, 'interrupted\n'), (proc.returncode, err)
             assert os.listdir(tmp_path) == []
+
+
+# ------------------------------------------------------------ the number reader
+
+@pytest.fixture(scope='module')
+def exported_numbers(tmp_path_factory):
+    """DIR after `create_model_2.py --numbers --export DIR` of the shipped number reader."""
+    folder = tmp_path_factory.mktemp('export_numbers') / 'out'
+    result = run('create_model_2.py', '--numbers', '--export', folder)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == '', result.stderr
+    assert 'exported models/numbers/model.ckpt-' in result.stdout
+    return str(folder)
+
+
+@pytest.fixture(scope='module')
+def test_numbers(mnist):
+    """(line images, their digits) of 200 numbers made from MNIST's test digits."""
+    from digits.number_synth import by_digit, synthesise
+    crops, rng = by_digit(*mnist['test']), np.random.default_rng(4)
+    made = [synthesise(crops, rng) for _ in range(200)]
+    return [line for line, _ in made], [text for _, text in made]
+
+
+def tflite_runner(path):
+    """A .tflite file's serving_default signature, run by tf.lite.Interpreter."""
+    import warnings
+    tf = tensorflow()
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        return tf.lite.Interpreter(model_path=path).get_signature_runner('serving_default')
+
+
+def test_the_number_reader_exported_gives_what_its_checkpoint_gives(exported_numbers, test_numbers):
+    """A batch of lines of several widths (padded), through the SavedModel and the float file."""
+    tf = tensorflow()
+    from digits.lines import STEP, batch_lines
+    from digits.number_model import NumberModel
+    assert sorted(os.listdir(exported_numbers)) == ['README.txt', 'model.tflite', 'model_int8.tflite', 'saved_model']
+    batch = batch_lines(test_numbers[0][:50])
+    run_ = NumberModel(os.path.join(ROOT, 'models', 'numbers')).runs[0]
+    want = run_.sess.run(run_.net.probabilities, {run_.net.x: batch})
+    assert want.shape == (50, batch.shape[2] // STEP, 11)
+    serve = tf.saved_model.load(os.path.join(exported_numbers, 'saved_model', '1')).signatures['serving_default']
+    got = {'saved model': serve(lines=tf.constant(batch))['frame_probabilities'].numpy(),
+           'tflite': tflite_runner(os.path.join(exported_numbers, 'model.tflite'))(lines=batch)['frame_probabilities']}
+    for name, frames in got.items():
+        assert frames.shape == want.shape, name
+        np.testing.assert_allclose(frames, want, atol=1e-5, rtol=0, err_msg=name)
+
+
+def test_the_number_readers_int8_file_reads_about_as_well(exported_numbers, test_numbers):
+    """One line at a time (each its own width), decoded: numbers read exactly."""
+    from digits import ctc
+    lines, texts = test_numbers
+    exact = {}
+    for name in ('model.tflite', 'model_int8.tflite'):
+        runner = tflite_runner(os.path.join(exported_numbers, name))
+        read = [''.join(str(d) for d, _, _ in ctc.decode(runner(lines=line[None])['frame_probabilities'][0]))
+                for line in lines]
+        exact[name] = np.mean([r == t for r, t in zip(read, texts)])
+    assert exact['model.tflite'] > 0.8, exact
+    assert abs(exact['model_int8.tflite'] - exact['model.tflite']) <= 0.03, exact
+
+
+def test_export_refuses_a_checkpoint_of_the_other_kind(tmp_path):
+    line = refused('create_model_2.py', tmp_path / 'out', '--numbers', '--model', os.path.join(ROOT, 'models', 'model_2'))
+    assert 'a digit model (model 1 or 2), expected the number reader' in line
+    line = refused('create_model_2.py', tmp_path / 'out', '--model', os.path.join(ROOT, 'models', 'numbers'))
+    assert "the number reader's checkpoint, expected model 2" in line
+    assert os.listdir(tmp_path) == []
