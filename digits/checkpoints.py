@@ -59,6 +59,8 @@ def check_matches(prefix, net, model_number):
     else:
         kind = 'not a checkpoint of this project'
     hint = f' (use predict_{other}.py)' if kind == f'a model {other} checkpoint' else ''
+    if 'nconv1/W' in stored:
+        hint = ' (read with it as --number-model; train or export it with --numbers)'
     raise CheckpointError(f'{prefix}: {kind}, expected model {model_number}{hint}')
 
 
