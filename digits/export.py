@@ -12,9 +12,10 @@ gives them) -> `probabilities` [n, 10] calibrated as the command lines
 report them (softmax(logits / temperature)), `logits` [n, 10] and, when the
 model has the touching-digits head, `several` [n] and `one_digit` [n].
 The number reader (create_model_2.py --numbers --export DIR) is exported
-alike: `lines` float32 [n, 32, w] (digits/lines.py's line images) ->
-`frame_probabilities` [n, w / 4, 11], which CTC decoding turns into digits
-(digits/ctc.py; DIR/README.txt says how). Everything is written into a temporary folder beside DIR, renamed into
+alike, built without its dropout: `lines` float32 [n, 32, w] (line images,
+digits/lines.py) -> `frame_probabilities` [n, w / 4, 11], which CTC
+decoding turns into digits (digits/ctc.py; DIR/README.txt says how).
+Everything is written into a temporary folder beside DIR, renamed into
 place at the end, so an interrupted export leaves no half-written DIR.
 
 Imports TensorFlow: call session.quiet_tensorflow() before importing this module.
@@ -226,7 +227,7 @@ def describe_numbers(prefix):
         'model_int8.tflite  TensorFlow Lite, int8 inside; float32 input and output, as model.tflite',
         '',
         f'input:  lines  float32 [n, {HEIGHT}, w], 0..1, ink high: a number\'s line image, as',
-        '        digits.preparing.prepare_one(path, False).line gives it (w a multiple of 4);',
+        '        digits.preparing.prepare_one(path).line gives it (w a multiple of 4);',
         '        lines of several widths padded with 0 on the right. In TensorFlow Lite, resize',
         f'        the input to [n, {HEIGHT}, w] first (the signature runner does it).',
         f'output: frame_probabilities  [n, w / {STEP}, 11]: for each {STEP} columns, the ten',
