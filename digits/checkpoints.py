@@ -41,27 +41,38 @@ def resolve(path, model_number, hint=None):
 def check_matches(prefix, net, model_number):
     """Fail with a plain message unless `prefix` holds `net`'s weights; return
     the names of the variables it holds."""
-    try:
-        stored = dict(tf.train.list_variables(prefix))
-    except Exception as e:
-        raise CheckpointError(f'{prefix}: corrupt or unreadable checkpoint '
-                              f'({type(e).__name__})') from None
+    stored = stored_shapes(prefix)
     expected = {name: var.shape.as_list() for name, var in net.weights.items()}
     if all(stored.get(name) == shape for name, shape in expected.items()):
         return stored
     other = 1 if model_number == 2 else 2
-    if 'W' in stored and 'conv1/W' not in stored:
-        kind = 'a model 1 checkpoint'
-    elif 'conv1/W' in stored:
-        kind = 'a model 2 checkpoint'
-    elif 'nconv1/W' in stored:
-        kind = 'the number reader\'s checkpoint'
-    else:
-        kind = 'not a checkpoint of this project'
-    hint = f' (use predict_{other}.py)' if kind == f'a model {other} checkpoint' else ''
-    if 'nconv1/W' in stored:
-        hint = ' (read with it as --number-model; train or export it with --numbers)'
+    kind = kind_of(stored)
+    hint = {f'a model {other} checkpoint': f' (use predict_{other}.py)',
+            NUMBER_READER: ' (read with it as --number-model; train or export it with --numbers)'}.get(kind, '')
     raise CheckpointError(f'{prefix}: {kind}, expected model {model_number}{hint}')
+
+
+NUMBER_READER = "the number reader's checkpoint"
+
+
+def stored_shapes(prefix):
+    """{name: shape} of the variables in checkpoint `prefix`; CheckpointError if it cannot be read."""
+    try:
+        return dict(tf.train.list_variables(prefix))
+    except Exception as e:
+        raise CheckpointError(f'{prefix}: corrupt or unreadable checkpoint '
+                              f'({type(e).__name__})') from None
+
+
+def kind_of(stored):
+    """What a checkpoint holds ({name: shape}), in words, for a message."""
+    if 'nconv1/W' in stored:
+        return NUMBER_READER
+    if 'conv1/W' in stored:
+        return 'a model 2 checkpoint'
+    if 'W' in stored:
+        return 'a model 1 checkpoint'
+    return 'not a checkpoint of this project'
 
 
 def restore(sess, net, path, model_number):

@@ -101,14 +101,10 @@ class Run:
 def check(prefix, expected):
     """`prefix` if it holds the number reader's weights ({name: shape});
     otherwise a plain CheckpointError saying what it holds."""
-    try:
-        stored = dict(tf.train.list_variables(prefix))
-    except Exception as e:
-        raise checkpoints.CheckpointError(f'{prefix}: corrupt or unreadable checkpoint '
-                                          f'({type(e).__name__})') from None
+    stored = checkpoints.stored_shapes(prefix)
     if any(stored.get(name) != shape for name, shape in expected.items()):
-        kind = ('a digit model (model 1 or 2)' if 'W' in stored or 'conv1/W' in stored
-                else 'not a checkpoint of this project')
+        kind = checkpoints.kind_of(stored)
+        kind = 'a digit model (model 1 or 2)' if kind.startswith('a model') else kind
         raise checkpoints.CheckpointError(f'{prefix}: {kind}, expected the number reader')
     return prefix
 
