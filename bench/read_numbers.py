@@ -8,8 +8,11 @@ tests/test_cli.py::test_numbers uses, plus 40 two-digit touching pairs, the
 hardest case for splitting, and (with MNIST at hand) 600 pairs of MNIST's
 test digits pushed together until their strokes meet: real handwriting,
 not our drawings, and 30 numbers of 2-4 MNIST test digits, apart, in each
-of five photo conditions of bench/photo_conditions.py. What cutting costs
-single digits shows in bench/handwriting.py's accuracy on MNIST as PNGs.
+of five photo conditions of bench/photo_conditions.py. Then pages of
+numbers written one under another (digits/rows.py), read as 'a b': 20 of
+two or three of the 20 numbers, and 30 of two photographed numbers of MNIST
+test digits. What cutting costs single digits shows in
+bench/handwriting.py's accuracy on MNIST as PNGs.
 """
 import argparse
 import os
@@ -92,6 +95,32 @@ def photographed_number(name, images, labels, rng, size=120):
     return Image.fromarray(img), ''.join(str(labels[i]) for i in picks)
 
 
+def read_pages(reader, pages, truths, folder):
+    """How many of the pictures `pages` read exactly as `truths` ('a b')."""
+    paths = []
+    for i, page in enumerate(pages):
+        paths.append(os.path.join(folder, f'page_{i:02d}.png'))
+        page.save(paths[-1])
+    results = reader.read_prepared(prepare(paths, single=False))
+    return sum(isinstance(r, list) and r.number == t for r, t in zip(results, truths))
+
+
+def photographed_rows(images, labels, count=30):
+    """(pages, truths): `count` pages of two photographed numbers of MNIST
+    test digits (clean paper), one under another, about a digit's height apart."""
+    rng = np.random.default_rng(8)
+    pages, truths = [], []
+    for _ in range(count):
+        rows = [photographed_number('clean', images, labels, rng) for _ in range(2)]
+        width = max(img.width for img, _ in rows)
+        page = Image.new('RGB', (width, 440), 'white')
+        for k, (img, _) in enumerate(rows):
+            page.paste(img.crop((0, 120, img.width, 300)), (0, 30 + 200 * k))
+        pages.append(page)
+        truths.append(' '.join(t for _, t in rows))
+    return pages, truths
+
+
 def read_photographed(reader, images, labels, name, folder, count=30):
     """How many of `count` photographed numbers in condition `name` read exactly."""
     rng = np.random.default_rng(5)
@@ -129,6 +158,10 @@ def main():
             os.makedirs(folder)
             right = read_exactly(reader, truths, folder, **kind)
             print(f'{name:15s} {right:3d}/{len(truths)}')
+        rows = [[test_numbers[i], test_numbers[(i + 7) % 20]] + [test_numbers[(i + 13) % 20]] * (i % 2)
+                for i in range(20)]
+        right = read_pages(reader, [synth.rows(r) for r in rows], [' '.join(r) for r in rows], tmp)
+        print(f'{"rows":15s} {right:3d}/{len(rows)}')
         try:
             images, labels = load(args.data_dir)['test']
         except DataError as e:
@@ -141,6 +174,8 @@ def main():
         for name in ('clean', 'shadow', 'lined', 'grid', 'pencil'):
             right = read_photographed(reader, images.reshape(-1, 28, 28), labels, name, tmp)
             print(f'{"photo, " + name:15s} {right:3d}/30')
+        pages, truths = photographed_rows(images.reshape(-1, 28, 28), labels)
+        print(f'{"photo, rows":15s} {read_pages(reader, pages, truths, tmp):3d}/30')
 
 
 if __name__ == '__main__':

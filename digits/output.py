@@ -10,12 +10,17 @@ ENLARGED = 280   # px: the 28x28s written by --save-prepared, enlarged 10 times
 
 
 def describe(digits, top_k=None, min_confidence=None):
-    """The text printed for one image's digits: [(28x28, probabilities [10])] -> '42'."""
+    """The text printed for one image's digits: [(28x28, probabilities [10])]
+    -> '42'; numbers written one under another (a Reading's breaks) -> '42 7'."""
+    breaks = getattr(digits, 'breaks', ())
     if top_k:
-        return ' | '.join(' '.join(f'{d}:{p[d]:.3f}' for d in np.argsort(-p)[:top_k])
-                          for _, p in digits)
-    return ''.join('?' if min_confidence is not None and p.max() < min_confidence
-                   else str(int(p.argmax())) for _, p in digits)
+        texts = [' '.join(f'{d}:{p[d]:.3f}' for d in np.argsort(-p)[:top_k]) for _, p in digits]
+        between = (' | ', ' || ')     # (between digits, between rows)
+    else:
+        texts = ['?' if min_confidence is not None and p.max() < min_confidence else str(int(p.argmax()))
+                 for _, p in digits]
+        between = ('', ' ')
+    return texts[0] + ''.join(between[i in breaks] + texts[i] for i in range(1, len(texts)))
 
 
 def as_json(path, digits, min_confidence=None):
@@ -27,8 +32,15 @@ def as_json(path, digits, min_confidence=None):
         'confidence': round(float(min(p.max() for _, p in digits)), 4),
         'uncertain': any(doubtful),
         'digits': [{'digit': int(p.argmax()), 'confidence': round(float(p.max()), 4),
-                    'probabilities': [round(float(v), 4) for v in p]} for _, p in digits],
+                    'probabilities': [round(float(v), 4) for v in p], 'row': row}
+                   for (_, p), row in zip(digits, row_of_each(digits))],
     })
+
+
+def row_of_each(digits):
+    """The row of writing each digit is in, 0 for the top one (a Reading's breaks)."""
+    breaks = getattr(digits, 'breaks', ())
+    return [sum(b <= i for b in breaks) for i in range(len(digits))]
 
 
 def prepared_names(paths):

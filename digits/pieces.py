@@ -14,6 +14,7 @@ from .ink import ink_map
 from .lines import strokes_box, to_line
 from .masks import around
 from .normalise import prepare_digit, prepare_widths, stretched
+from .rows import split_rows
 
 
 MIN_ASPECT = 0.6   # width over height below which a piece is one digit (a 1 touching a 0 is about 0.7)
@@ -37,8 +38,14 @@ class Candidates(list):
     line = None
 
 
+class Page(list):
+    """digit_candidates of a page with several rows of writing: the
+    Candidates of each row, top to bottom (digits/rows.py)."""
+
+
 def digit_candidates(img, single=False):
-    """The digits in a Pillow image, left to right: Candidates [(whole, piece)].
+    """The digits in a Pillow image, left to right: Candidates [(whole, piece)],
+    or for numbers written one under another, a Page of those, a row each.
 
     whole: the [28, 28] of one digit ([5, 28, 28], its widths, for a
     stretched scan); piece: its (ink, mask), cropped, when it is wide
@@ -51,6 +58,15 @@ def digit_candidates(img, single=False):
         return Candidates([(prepare_widths(ink, mask), None)])
     if single:
         return Candidates([(prepare_digit(ink, mask), None)])
+    rows = split_rows(mask)
+    if len(rows) > 1:
+        return Page(number_candidates(np.where(ndimage.binary_dilation(row, iterations=2), ink, 0), row)
+                    for row in rows)
+    return number_candidates(ink, mask)
+
+
+def number_candidates(ink, mask):
+    """digit_candidates' Candidates for the ink of one row of writing."""
     entries = Candidates()
     entries.line = to_line(ink, strokes_box(mask))
     for m in group_digits(mask):

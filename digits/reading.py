@@ -55,12 +55,15 @@ class Digit(NamedTuple):
 
 
 class Reading(list):
-    """The digits read in one picture, left to right (a list of Digit)."""
+    """The digits read in one picture, left to right (a list of Digit); for
+    numbers written one under another, row after row, `breaks` the indices
+    of the digits that begin a new row."""
+    breaks = ()
 
     @property
     def number(self):
-        """The digits as a string, e.g. '2026'."""
-        return ''.join(str(d.digit) for d in self)
+        """The digits as a string, e.g. '2026'; rows apart by a space: '12 2026'."""
+        return ''.join((' ' if i in self.breaks else '') + str(d.digit) for i, d in enumerate(self))
 
     @property
     def confidence(self):
@@ -132,7 +135,37 @@ def shipped_number_reader():
 
 
 def read_all(classifier, prepared, mapper=map, batch=BATCH, numbers=None, temperature=1.0):
-    """Classify every digit; per picture, its Reading (a Digit each), or its
+    """Per picture, its Reading (a Digit each), or its error message (see
+    read_rows). A page of several rows (pieces.Page) is read a row at a
+    time, as if each were a picture, and its rows joined."""
+    rows = []    # per picture, how many rows it has
+
+    def each_row():
+        for entries in prepared:
+            page = isinstance(entries, pieces.Page)
+            rows.append(len(entries) if page else 1)
+            yield from entries if page else [entries]
+
+    return joined(read_rows(classifier, each_row(), mapper, batch, numbers, temperature), rows)
+
+
+def joined(results, rows):
+    """read_rows' results, a row each -> per picture of `rows` rows, one
+    Reading, with its breaks (a page's rows without digits left out)."""
+    out, start = [], 0
+    for count in rows:
+        part, start = results[start:start + count], start + count
+        read = [r for r in part if not isinstance(r, str) and len(r)]
+        if count == 1 or not read:
+            out.append(part[0])
+            continue
+        out.append(Reading(d for r in read for d in r))
+        out[-1].breaks = tuple(int(k) for k in np.cumsum([len(r) for r in read])[:-1])
+    return out
+
+
+def read_rows(classifier, prepared, mapper=map, batch=BATCH, numbers=None, temperature=1.0):
+    """Classify every digit; per picture (one row of writing), its Reading, or its
     error message. `classifier.read` is digits.model.Classifier's; its
     probabilities are calibrated by `temperature`. With `numbers` (a
     digits.number_model.NumberModel), a number is read by it (see by_number).

@@ -205,6 +205,25 @@ def number(digits, touching=False, broken=False, ruled=False):
     return on_paper(page, ruled)
 
 
+def rows(texts, gap=60, indent=30):
+    """Numbers written one under another (a date over an amount): each drawn
+    as `number` draws it, `gap` px of paper between them, every other one
+    indented by `indent` px."""
+    inks = []
+    for text in texts:
+        ink = 255 - np.asarray(number(text).convert('L'))
+        inked = np.nonzero(ink.max(axis=1) > 127)[0]
+        inks.append(ink[inked[0]:inked[-1] + 1])      # the number's rows of ink only
+    width = max(ink.shape[1] for ink in inks) + indent
+    page = np.zeros((sum(ink.shape[0] for ink in inks) + gap * (len(inks) + 1), width), np.uint8)
+    y = gap
+    for i, ink in enumerate(inks):
+        x = indent * (i % 2)
+        page[y:y + ink.shape[0], x:x + ink.shape[1]] = ink
+        y += ink.shape[0] + gap
+    return on_paper(page, False)
+
+
 def with_gap(mask):
     """Erase 6 rows across the leftmost stroke, near 60% of the digit's
     height, at a row the stroke crosses steeply (not a curve's tip or a bar)."""

@@ -175,6 +175,17 @@ def test_single_reads_a_number_as_one_digit(model, tmp_path):
     assert re.fullmatch(r'\d\n', predict(model, '--single', path).stdout)
 
 
+def test_numbers_one_under_another_are_read_a_row_at_a_time(model, tmp_path):
+    path = save(synth.rows(['4071', '2385']), tmp_path / 'rows.png')   # read 3335 as one row
+    assert predict(model, path).stdout == '4071 2385\n'
+    o = json.loads(predict(model, '--json', path).stdout)
+    assert o['result'] == '4071 2385'
+    assert [(d['digit'], d['row']) for d in o['digits']] == [(int(c), 0) for c in '4071'] + [(int(c), 1) for c in '2385']
+    top = predict(model, '--top-k', '1', path).stdout.strip()
+    assert [[pair.split(':')[0] for pair in row.split(' | ')] for row in top.split(' || ')] == [list('4071'), list('2385')]
+    assert re.fullmatch(r'\d\n', predict(model, '--single', path).stdout)
+
+
 # ------------------------------------------------------------------ --evaluate
 
 def matrix_row(digit, counts):

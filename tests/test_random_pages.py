@@ -59,7 +59,11 @@ def broken_contract(img):
     """What is wrong with reading `img` as predict_2.py does, or None."""
     try:
         for single in (False, True):
-            for whole, piece in pieces.digit_candidates(img, single):
+            entries = pieces.digit_candidates(img, single)
+            rows = entries if isinstance(entries, pieces.Page) else [entries]
+            if isinstance(entries, pieces.Page) and (single or len(entries) < 2):
+                return f'a page of {len(entries)} rows (single={single})'
+            for whole, piece in (entry for row in rows for entry in row):
                 if whole.shape[-2:] != (28, 28) or not np.isfinite(whole).all():
                     return f'a whole of shape {whole.shape} or not finite (single={single})'
                 if piece is None:
