@@ -11,7 +11,7 @@ not our drawings, and 30 numbers of 2-4 MNIST test digits, apart, in each
 of five photo conditions of bench/photo_conditions.py. Then pages of
 numbers written one under another (digits/rows.py), read as 'a b': 20 of
 two or three of the 20 numbers, and 30 of two photographed numbers of MNIST
-test digits. What cutting costs single digits shows in
+test digits in each photo condition. What cutting costs single digits shows in
 bench/handwriting.py's accuracy on MNIST as PNGs.
 """
 import argparse
@@ -78,21 +78,40 @@ def paper(name, h, w, rng):
     return img
 
 
-def photographed_number(name, images, labels, rng, size=120):
+def photographed_number(name, images, labels, rng, size=120, rows=1):
     """(picture, truth): 2-4 MNIST test digits from 300 on, apart, about
-    `size` px tall, in condition `name`; a JPEG's worth of noise."""
-    picks = rng.integers(300, len(images), rng.integers(2, 5))
+    `size` px tall, in condition `name`; a JPEG's worth of noise. With
+    `rows`, that many such numbers one under another, 1.6 digit heights
+    apart (the truth 'a b')."""
+    picks = [rng.integers(300, len(images), rng.integers(2, 5)) for _ in range(rows)]
     thin = name in ('lined', 'pencil')      # a ballpoint or a pencil
-    h, w = 420, 200 + len(picks) * int(size * 1.1)
-    img, x = paper(name, h, w, rng), 100 + int(size * 0.55)
-    for i in picks:
-        alpha = photo.pen_line(images[i], size) if thin else photo.ink(images[i], size)
-        colour = 0.3 if name == 'pencil' else (0.1, 0.1, 0.3)
-        img = photo.put(img, alpha * (0.5 if name == 'pencil' else 1), colour,
-                        h // 2 + rng.integers(-10, 10), x)
-        x += int(size * 1.1)
+    step = int(size * 1.6)
+    h, w = 420 + (rows - 1) * step, 200 + max(len(p) for p in picks) * int(size * 1.1)
+    img = paper(name, h, w, rng)
+    for k, row in enumerate(picks):
+        x, y = 100 + int(size * 0.55), h // 2 + int((k - (rows - 1) / 2) * step)
+        for i in row:
+            alpha = photo.pen_line(images[i], size) if thin else photo.ink(images[i], size)
+            colour = 0.3 if name == 'pencil' else (0.1, 0.1, 0.3)
+            img = photo.put(img, alpha * (0.5 if name == 'pencil' else 1), colour,
+                            y + rng.integers(-10, 10), x)
+            x += int(size * 1.1)
     img = np.clip((img + rng.normal(0, 0.02, img.shape)) * 255, 0, 255).astype(np.uint8)
-    return Image.fromarray(img), ''.join(str(labels[i]) for i in picks)
+    return Image.fromarray(img), ' '.join(''.join(str(labels[i]) for i in row) for row in picks)
+
+
+def read_photographed(reader, images, labels, name, folder, count=30, rows=1):
+    """How many of `count` photographed numbers (pages of `rows` numbers) in
+    condition `name` read exactly."""
+    rng = np.random.default_rng(5)
+    paths, truths = [], []
+    for k in range(count):
+        img, truth = photographed_number(name, images, labels, rng, rows=rows)
+        paths.append(os.path.join(folder, f'{name}_{rows}_{k:02d}.jpg'))
+        img.save(paths[-1], quality=85)
+        truths.append(truth)
+    results = reader.read_prepared(prepare(paths, single=False))
+    return sum(isinstance(r, list) and r.number == t for r, t in zip(results, truths))
 
 
 def read_pages(reader, pages, truths, folder):
@@ -103,35 +122,6 @@ def read_pages(reader, pages, truths, folder):
         page.save(paths[-1])
     results = reader.read_prepared(prepare(paths, single=False))
     return sum(isinstance(r, list) and r.number == t for r, t in zip(results, truths))
-
-
-def photographed_rows(images, labels, count=30):
-    """(pages, truths): `count` pages of two photographed numbers of MNIST
-    test digits (clean paper), one under another, about a digit's height apart."""
-    rng = np.random.default_rng(8)
-    pages, truths = [], []
-    for _ in range(count):
-        rows = [photographed_number('clean', images, labels, rng) for _ in range(2)]
-        width = max(img.width for img, _ in rows)
-        page = Image.new('RGB', (width, 440), 'white')
-        for k, (img, _) in enumerate(rows):
-            page.paste(img.crop((0, 120, img.width, 300)), (0, 30 + 200 * k))
-        pages.append(page)
-        truths.append(' '.join(t for _, t in rows))
-    return pages, truths
-
-
-def read_photographed(reader, images, labels, name, folder, count=30):
-    """How many of `count` photographed numbers in condition `name` read exactly."""
-    rng = np.random.default_rng(5)
-    paths, truths = [], []
-    for k in range(count):
-        img, truth = photographed_number(name, images, labels, rng)
-        paths.append(os.path.join(folder, f'{name}_{k:02d}_{truth}.jpg'))
-        img.save(paths[-1], quality=85)
-        truths.append(truth)
-    results = reader.read_prepared(prepare(paths, single=False))
-    return sum(isinstance(r, list) and describe(r) == t for r, t in zip(results, truths))
 
 
 def main():
@@ -157,11 +147,11 @@ def main():
             folder = os.path.join(tmp, name.replace(' ', '_'))
             os.makedirs(folder)
             right = read_exactly(reader, truths, folder, **kind)
-            print(f'{name:15s} {right:3d}/{len(truths)}')
+            print(f'{name:21s} {right:3d}/{len(truths)}')
         rows = [[test_numbers[i], test_numbers[(i + 7) % 20]] + [test_numbers[(i + 13) % 20]] * (i % 2)
                 for i in range(20)]
         right = read_pages(reader, [synth.rows(r) for r in rows], [' '.join(r) for r in rows], tmp)
-        print(f'{"rows":15s} {right:3d}/{len(rows)}')
+        print(f'{"rows":21s} {right:3d}/{len(rows)}')
         try:
             images, labels = load(args.data_dir)['test']
         except DataError as e:
@@ -170,12 +160,11 @@ def main():
         paths, truths = mnist_pairs(images, labels, tmp)
         results = reader.read_prepared(prepare(paths, single=False))
         right = sum(isinstance(r, list) and describe(r) == t for r, t in zip(results, truths))
-        print(f'{"MNIST pairs":15s} {right:3d}/{len(truths)}')
-        for name in ('clean', 'shadow', 'lined', 'grid', 'pencil'):
-            right = read_photographed(reader, images.reshape(-1, 28, 28), labels, name, tmp)
-            print(f'{"photo, " + name:15s} {right:3d}/30')
-        pages, truths = photographed_rows(images.reshape(-1, 28, 28), labels)
-        print(f'{"photo, rows":15s} {read_pages(reader, pages, truths, tmp):3d}/30')
+        print(f'{"MNIST pairs":21s} {right:3d}/{len(truths)}')
+        for rows in (1, 2):
+            for name in ('clean', 'shadow', 'lined', 'grid', 'pencil'):
+                right = read_photographed(reader, images.reshape(-1, 28, 28), labels, name, tmp, rows=rows)
+                print(f'{"photo, " + name + (", rows" if rows > 1 else ""):21s} {right:3d}/30')
 
 
 if __name__ == '__main__':
