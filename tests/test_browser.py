@@ -127,6 +127,15 @@ def test_a_digit_drawn_is_read_as_you_draw(page):
     wait_for(driver, lambda d: shown(d) == '7', 'undo to bring back the 7')
 
 
+def test_numbers_drawn_one_under_another_are_read_a_row_each(page):
+    driver, url, _ = page
+    open_page(driver, url)
+    small = lambda strokes, dx, dy: [[(x * 0.45 + dx, y * 0.45 + dy) for x, y in s] for s in strokes]
+    draw(driver, small(ONE, -60, -75) + small(SEVEN, 20, -75) + small(SEVEN, -60, 75) + small(ONE, 20, 75))
+    wait_for(driver, lambda d: shown(d) == '17 71', 'a 17 drawn over a 71 to read as 17 71')
+    assert len(driver.find_elements('css selector', '#digits .digit')) == 4
+
+
 @pytest.mark.parametrize('sample', ['7.png', '3_thin.png', '5_photo.jpg'])
 def test_a_picture_sent_is_read(page, sample):
     driver, url, _ = page
