@@ -8,7 +8,10 @@ number of its own. A row is a band of the page where tall pieces of ink
 short to be digits (a dot, a dash, an underline, a box's edge) go with the
 row nearest them. Only a clear gap between rows of like height, one of
 them at least with digits side by side, splits a page: a digit whose pen
-skipped (a 5's bar above its belly), or a wavy row, stays one row.
+skipped (a 5's bar above its belly), or a wavy row, stays one row. A page
+photographed askew has its rows tilted, and the gap between them closes
+at the ends; so the page is looked at level first, then sheared by up to
+10 degrees either way until its rows part.
 """
 import numpy as np
 from scipy import ndimage
@@ -16,21 +19,35 @@ from scipy import ndimage
 MARK = 0.3   # a piece under this fraction of the tallest piece's height is a mark, not a digit
 GAP = 0.25   # blank rows between two rows of writing, at least, in the shorter row's height
 ROW = 0.5    # a row is at least this fraction of the tallest row's height
+SLANTS = np.tan(np.radians([0, 2, -2, 4, -4, 6, -6, 8, -8, 10, -10]))   # rows tilted up to 10 degrees are found
 
 
 def split_rows(mask):
     """The masks of the rows of writing in `mask`, top to bottom: [mask]
     itself for a page of one row; else each row's pieces, the marks (short
-    pieces) with the row nearest them."""
+    pieces) with the row nearest them. Rows photographed askew are looked
+    for at each of SLANTS (the level first): the pieces' boxes sheared by it."""
     labels, _ = ndimage.label(mask, structure=np.ones((3, 3)))
     boxes = [(b[0].start, b[0].stop, b[1].start, b[1].stop) for b in ndimage.find_objects(labels)]
-    bands = bands_of(boxes)
-    if len(bands) == 1:
+    for slant in SLANTS:
+        sheared = [sheared_box(box, slant) for box in boxes]
+        bands = bands_of(sheared)
+        if len(bands) > 1:
+            break
+    else:
         return [mask]
     centres = np.array([(y0 + y1) / 2 for y0, y1 in bands])
-    owner = [int(np.abs(centres - (y0 + y1) / 2).argmin()) for y0, y1, _, _ in boxes]
+    owner = [int(np.abs(centres - (y0 + y1) / 2).argmin()) for y0, y1, _, _ in sheared]
     owner = np.array([-1] + owner)     # per label; 0 is the paper
     return [owner[labels] == k for k in range(len(bands))]
+
+
+def sheared_box(box, slant):
+    """The box (y0, y1, x0, x1) of a piece once the page is sheared by
+    y -> y - slant * x: its rows grow by slant times its width."""
+    y0, y1, x0, x1 = box
+    shifts = (slant * x0, slant * x1)
+    return y0 - max(shifts), y1 - min(shifts), x0, x1
 
 
 def bands_of(boxes):

@@ -97,3 +97,16 @@ def test_marks_go_with_the_row_nearest_them():
     assert len(rows) == 2
     for k, end in enumerate(ends):
         assert rows[k][end + 8].sum() > 100 and not rows[1 - k][end + 8].any()
+
+
+def turned(img, angle):
+    return img.rotate(angle, expand=True, fillcolor=(255, 255, 255), resample=Image.BICUBIC)
+
+
+def test_rows_photographed_askew_are_found_one_number_askew_stays_one():
+    page = synth.rows(['4071', '2385'], gap=60)        # a third of a digit's height apart
+    for angle in (-8, 8):
+        assert len(split_rows(mask_of(turned(page, angle)))) == 2, angle
+    number = synth.number('40712385')
+    for angle in (-10, -5, 5, 10):
+        assert len(split_rows(mask_of(turned(number, angle)))) == 1, angle
