@@ -20,7 +20,7 @@ def describe(digits, top_k=None, min_confidence=None):
         texts = ['?' if min_confidence is not None and p.max() < min_confidence else str(int(p.argmax()))
                  for _, p in digits]
         between = ('', ' ')
-    return texts[0] + ''.join(between[i in breaks] + texts[i] for i in range(1, len(texts)))
+    return ''.join((between[i in breaks] if i else '') + text for i, text in enumerate(texts))
 
 
 def as_json(path, digits, min_confidence=None):

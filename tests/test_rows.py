@@ -3,12 +3,12 @@ its rows; one number, however its pen skipped or whatever marks it has,
 stays one row."""
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 import synth
 from digits.ink import ink_map
 from digits.pieces import Candidates, Page, digit_candidates
-from digits.rows import split_rows
+from digits.rows import side_by_side, split_rows
 
 pytestmark = pytest.mark.quick
 
@@ -36,6 +36,16 @@ def test_a_page_of_rows_gives_each_row_its_own_digits_and_line():
     page = digit_candidates(synth.rows(['305', '72']))
     assert isinstance(page, Page) and [len(row) for row in page] == [3, 2]
     assert all(isinstance(row, Candidates) and row.line is not None for row in page)
+
+
+def test_one_number_on_a_dashed_line_stays_one_row():
+    img = synth.number('1990')
+    w, h = img.size
+    draw = ImageDraw.Draw(img)
+    for x in range(20, w - 60, 90):                   # the dashed line of a form, below the number
+        draw.line((x, h - 14, x + 60, h - 14), fill=(0, 0, 0), width=8)
+    assert mask_of(img)[-15:].any()                   # the dashes are kept, not dropped as specks
+    assert len(split_rows(mask_of(img))) == 1
 
 
 def test_one_number_stays_one_row_with_its_underline_dot_and_dash():
@@ -68,19 +78,55 @@ def number_mask(text, scale=1.0):
     return np.array(Image.fromarray(mask).resize(size)) if scale != 1 else mask
 
 
+def printed(text, size):
+    """The mask of `text` printed in Pillow's own font, `size` px, cropped."""
+    img = Image.new('L', (size * len(text), size * 2), 0)
+    ImageDraw.Draw(img).text((5, 5), text, font=ImageFont.load_default(size), fill=255)
+    mask = np.asarray(img) > 127
+    ys, xs = np.nonzero(mask)
+    return mask[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+
+
 def test_a_digit_whose_pen_skipped_stays_one_row():
     # A 5's bar well above its belly, an 8 as two loops far apart: pieces one
-    # above the other, but no row holds digits side by side.
-    assert len(split_rows(one_under_another(np.ones((8, 30), bool), np.ones((24, 20), bool), gap=10))) == 1
+    # above the other, of like heights, but no row holds digits side by side.
+    assert len(split_rows(one_under_another(np.ones((12, 30), bool), np.ones((24, 20), bool), gap=10))) == 1
     assert len(split_rows(one_under_another(np.ones((20, 20), bool), np.ones((22, 22), bool), gap=12))) == 1
 
 
-def test_rows_apart_of_like_heights_split_too_close_or_unlike_do_not():
+def test_pieces_side_by_side_even_where_each_overlaps_the_next():
+    band = (0, 40)
+    leaning = [(0, 40, 0, 50), (0, 40, 40, 90), (0, 40, 80, 130)]    # the first and the third apart
+    assert side_by_side(band, leaning)
+    assert not side_by_side(band, [(0, 40, 0, 50), (0, 40, 40, 90)])
+    assert not side_by_side(band, [(0, 40, 0, 50), (0, 15, 60, 90)])    # the second too short
+
+
+def test_rows_apart_split_too_close_small_or_side_by_side_do_not():
     number = number_mask('47')
     height = number.shape[0]
     assert len(split_rows(one_under_another(number, number, gap=height // 3))) == 2
+    assert len(split_rows(one_under_another(number_mask('7'), number, gap=height // 3))) == 2   # '7 47'
     assert len(split_rows(one_under_another(number, number, gap=height // 6))) == 1
-    assert len(split_rows(one_under_another(number, number_mask('47', 0.4), gap=height // 3))) == 1
+    # A row under half the others' height is marks, not a row: a printed
+    # label over an amount is not read as digits (nor a small date).
+    assert len(split_rows(one_under_another(number_mask('47', 0.4), number, gap=height // 3))) == 1
+    amount = 255 - np.asarray(synth.number('1250').convert('L'))
+    ys, xs = np.nonzero(amount > 127)
+    amount = amount[ys.min():ys.max() + 1, xs.min():xs.max() + 1] > 127
+    label = printed('Total due', int(amount.shape[0] * 0.5))
+    page = one_under_another(label, amount, gap=int(amount.shape[0] * 0.4))
+    assert len(split_rows(mask_of(synth.on_paper(page.astype(np.uint8) * 255, False)))) == 1
+    three = one_under_another(one_under_another(number, number, gap=height // 3),
+                              number_mask('47', 0.4), gap=height // 3)
+    assert len(split_rows(three)) == 2
+    # Digits written higher and higher along the row share no columns with
+    # those below them: one number, not rows.
+    low = 10 + height + height // 3
+    stepped = np.zeros((low + height + 10, 2 * number.shape[1] + 40), bool)
+    stepped[low:low + height, 10:10 + number.shape[1]] = number
+    stepped[10:10 + height, 20 + number.shape[1]:20 + 2 * number.shape[1]] = number
+    assert len(split_rows(stepped)) == 1
 
 
 def test_marks_go_with_the_row_nearest_them():
@@ -99,6 +145,16 @@ def test_marks_go_with_the_row_nearest_them():
         assert rows[k][end + 8].sum() > 100 and not rows[1 - k][end + 8].any()
 
 
+def test_a_mark_goes_with_the_nearest_row_not_the_nearest_middle():
+    big, small = number_mask('4071'), number_mask('2385', 0.6)
+    page = one_under_another(big, small, gap=big.shape[0] // 2)
+    y = 10 + big.shape[0] + big.shape[0] // 5      # an underline just under the big row, nearer the small one's middle
+    page[y:y + 4, 20:200] = True
+    rows = split_rows(page)
+    assert len(rows) == 2
+    assert rows[0][y].sum() > 100 and not rows[1][y].any()
+
+
 def turned(img, angle):
     return img.rotate(angle, expand=True, fillcolor=(255, 255, 255), resample=Image.BICUBIC)
 
@@ -110,3 +166,31 @@ def test_rows_photographed_askew_are_found_one_number_askew_stays_one():
     number = synth.number('40712385')
     for angle in (-10, -5, 5, 10):
         assert len(split_rows(mask_of(turned(number, angle)))) == 1, angle
+
+
+def test_a_page_is_read_a_row_at_a_time_and_its_rows_joined():
+    from digits.reading import read_all
+
+    class Fake:
+        """Reads the digit in the image's first pixel (times 10), surely."""
+        def read(self, images):
+            images = np.asarray(images).reshape(-1, 28, 28)
+            probs = np.full((len(images), 10), 0.001)
+            probs[np.arange(len(images)), np.round(images[:, 0, 0] * 10).astype(int)] = 0.991
+            return probs, np.zeros(len(images)), np.ones(len(images))
+
+    def row(text):
+        entries = Candidates()
+        for d in text:
+            img = np.zeros((28, 28), np.float32)
+            img[0, 0] = int(d) / 10
+            entries.append((img, None))
+        return entries
+
+    prepared = [Page([row('12'), row('345')]), row('7'), 'x.png: no digit found',
+                Page([row('4'), row('0'), row('99')])]
+    for batch in (1, 2, 256):
+        results = read_all(Fake(), iter(prepared), batch=batch)
+        assert [r if isinstance(r, str) else r.number for r in results] \
+            == ['12 345', '7', 'x.png: no digit found', '4 0 99']
+        assert results[0].breaks == (2,) and results[1].breaks == () and results[3].breaks == (1, 2)
