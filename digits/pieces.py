@@ -14,7 +14,7 @@ from .ink import ink_map
 from .lines import strokes_box, to_line
 from .masks import around
 from .normalise import prepare_digit, prepare_widths, stretched
-from .rows import split_rows
+from .rows import row_of_each
 
 
 MIN_ASPECT = 0.6   # width over height below which a piece is one digit (a 1 touching a 0 is about 0.7)
@@ -58,18 +58,24 @@ def digit_candidates(img, single=False):
         return Candidates([(prepare_widths(ink, mask), None)])
     if single:
         return Candidates([(prepare_digit(ink, mask), None)])
-    rows = split_rows(mask)
-    if len(rows) > 1:
-        return Page(number_candidates(np.where(ndimage.binary_dilation(row, iterations=2), ink, 0), row)
-                    for row in rows)
-    return number_candidates(ink, mask)
+    found = pieces(mask)
+    rows = row_of_each([(y0, y1, x0, x1) for x0, x1, y0, y1, _ in found])
+    if rows is None:
+        return number_candidates(ink, mask, found)
+    page = Page()
+    for k in range(max(rows) + 1):
+        mine = [p for p, row in zip(found, rows) if row == k]
+        row = np.logical_or.reduce([p[4] for p in mine])
+        page.append(number_candidates(np.where(ndimage.binary_dilation(row, iterations=2), ink, 0), row, mine))
+    return page
 
 
-def number_candidates(ink, mask):
-    """digit_candidates' Candidates for the ink of one row of writing."""
+def number_candidates(ink, mask, found):
+    """digit_candidates' Candidates for the ink of one row of writing, its
+    pieces `found` (see pieces)."""
     entries = Candidates()
     entries.line = to_line(ink, strokes_box(mask))
-    for m in group_digits(mask):
+    for m in group_digits(mask, found):
         box = around(m)   # all that crop() looks at: the same digit, found faster
         digit_ink, digit_mask = ink[box], m[box]
         piece = ((digit_ink.copy(), digit_mask.copy())
@@ -99,8 +105,9 @@ def pieces(mask):
     return out
 
 
-def group_digits(mask):
-    """Masks of the digits in `mask`, ordered left to right.
+def group_digits(mask, found=None):
+    """Masks of the digits in `mask`, ordered left to right (its pieces
+    `found` by pieces(), if the caller has them).
 
     Specks far from all other ink are dropped first (see stray). Pieces that
     overlap horizontally are one digit, and so are pieces stacked one above
@@ -108,7 +115,7 @@ def group_digits(mask):
     stroke, the loop of a broken 6) close to a digit joins it; far from any,
     it is a dot or speck and is dropped if very short.
     """
-    groups, found = [], pieces(mask)
+    groups, found = [], pieces(mask) if found is None else found
     tallest = max(p[3] - p[2] for p in found)
     for x0, x1, y0, y1, m in sorted((p for p in found if not stray(p, found, tallest)),
                                     key=lambda p: p[0]):

@@ -15,29 +15,25 @@ at the ends; so the page is also looked at sheared by up to 10 degrees
 either way, and the slant that makes its bands thinnest is taken.
 """
 import numpy as np
-from scipy import ndimage
 
 GAP = 0.25   # blank rows between a band of writing and the next piece, at least, in the shorter's height
 ROW = 0.5    # a row is at least this fraction of the tallest row's height
 SLANTS = np.tan(np.radians([0, 2, -2, 4, -4, 6, -6, 8, -8, 10, -10]))   # rows tilted up to 10 degrees are found
 
 
-def split_rows(mask):
-    """The masks of the rows of writing in `mask`, top to bottom: [mask]
-    itself for a page of one row; else each row's pieces, with the marks
-    (the pieces of bands too short to be rows) of the row nearest them.
-    The page is looked at level, or sheared by the one of SLANTS that
-    makes its bands the thinnest (its rows level, if it was photographed askew)."""
-    labels, _ = ndimage.label(mask, structure=np.ones((3, 3)))
-    boxes = [(b[0].start, b[0].stop, b[1].start, b[1].stop) for b in ndimage.find_objects(labels)]
+def row_of_each(boxes):
+    """Per piece of ink, given their boxes (y0, y1, x0, x1), the row of
+    writing it is in, 0 for the top one; None for a page of one row. A
+    piece of a band too short to be a row (a mark) goes with the row
+    nearest it. The page is looked at level, or sheared by the one of
+    SLANTS that makes its bands the thinnest (its rows level, if it was
+    photographed askew)."""
     sheared = min(([sheared_box(box, slant) for box in boxes] for slant in SLANTS),
                   key=lambda boxes: sum(y1 - y0 for y0, y1 in bands_of(boxes)))   # the first, level, on a tie
     rows = rows_of(sheared)
     if not rows:
-        return [mask]
-    owner = [int(np.argmin([max(r0 - y1, y0 - r1, 0) for r0, r1 in rows])) for y0, y1, _, _ in sheared]
-    owner = np.array([-1] + owner)     # per label; 0 is the paper
-    return [owner[labels] == k for k in range(len(rows))]
+        return None
+    return [int(np.argmin([max(r0 - y1, y0 - r1, 0) for r0, r1 in rows])) for y0, y1, _, _ in sheared]
 
 
 def sheared_box(box, slant):
