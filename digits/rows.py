@@ -1,4 +1,4 @@
-"""A page's ink -> its rows of writing, top to bottom: numbers written one under another.
+"""A page's pieces of ink -> the rows of writing they are in: numbers written one under another.
 
 A date over an amount, a column of figures: read as one number, the digits
 of one row sit on those of the next and are merged into nonsense ("4071"
