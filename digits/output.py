@@ -33,11 +33,11 @@ def as_json(path, digits, min_confidence=None):
         'uncertain': any(doubtful),
         'digits': [{'digit': int(p.argmax()), 'confidence': round(float(p.max()), 4),
                     'probabilities': [round(float(v), 4) for v in p], 'row': row}
-                   for (_, p), row in zip(digits, row_of_each(digits))],
+                   for (_, p), row in zip(digits, digit_rows(digits))],
     })
 
 
-def row_of_each(digits):
+def digit_rows(digits):
     """The row of writing each digit is in, 0 for the top one (a Reading's breaks)."""
     breaks = getattr(digits, 'breaks', ())
     return [sum(b <= i for b in breaks) for i in range(len(digits))]

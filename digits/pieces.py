@@ -59,15 +59,23 @@ def digit_candidates(img, single=False):
     if single:
         return Candidates([(prepare_digit(ink, mask), None)])
     found = pieces(mask)
-    rows = row_of_each([(y0, y1, x0, x1) for x0, x1, y0, y1, _ in found])
-    if rows is None:
+    rows = rows_of_pieces(found)
+    if len(rows) == 1:
         return number_candidates(ink, mask, found)
     page = Page()
-    for k in range(max(rows) + 1):
-        mine = [p for p, row in zip(found, rows) if row == k]
+    for mine in rows:
         row = np.logical_or.reduce([p[4] for p in mine])
         page.append(number_candidates(np.where(ndimage.binary_dilation(row, iterations=2), ink, 0), row, mine))
     return page
+
+
+def rows_of_pieces(found):
+    """The pieces `found` (see pieces) of each row of writing, top to
+    bottom (digits/rows.py); [found] for a page of one row."""
+    rows = row_of_each([(y0, y1, x0, x1) for x0, x1, y0, y1, _ in found])
+    if rows is None:
+        return [found]
+    return [[p for p, row in zip(found, rows) if row == k] for k in range(max(rows) + 1)]
 
 
 def number_candidates(ink, mask, found):

@@ -17,7 +17,7 @@ either way, and the slant that makes its bands thinnest is taken.
 import numpy as np
 
 GAP = 0.25   # blank rows between a band of writing and the next piece, at least, in the shorter's height
-ROW = 0.5    # a row is at least this fraction of the tallest row's height
+ROW = 0.5    # a row is at least this fraction of the tallest band's height
 SLANTS = np.tan(np.radians([0, 2, -2, 4, -4, 6, -6, 8, -8, 10, -10]))   # rows tilted up to 10 degrees are found
 
 

@@ -7,8 +7,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 import synth
 from digits.ink import ink_map
-from digits.pieces import Candidates, Page, digit_candidates, pieces
-from digits.rows import row_of_each, side_by_side
+from digits.pieces import Candidates, Page, digit_candidates, pieces, rows_of_pieces
+from digits.rows import side_by_side
 
 pytestmark = pytest.mark.quick
 
@@ -18,12 +18,8 @@ def mask_of(img):
 
 
 def split_rows(mask):
-    """The masks of the rows of writing in `mask` (rows.row_of_each), [mask] for one row."""
-    found = pieces(mask)
-    rows = row_of_each([(y0, y1, x0, x1) for x0, x1, y0, y1, _ in found])
-    if rows is None:
-        return [mask]
-    return [np.logical_or.reduce([p[4] for p, row in zip(found, rows) if row == k]) for k in range(max(rows) + 1)]
+    """The masks of the rows of writing in `mask` (pieces.rows_of_pieces)."""
+    return [np.logical_or.reduce([p[4] for p in row]) for row in rows_of_pieces(pieces(mask))]
 
 
 def rows_span(rows):
