@@ -10,7 +10,7 @@ test digits pushed together until their strokes meet: real handwriting,
 not our drawings, and 30 numbers of 2-4 MNIST test digits, apart, in each
 of five photo conditions of bench/photo_conditions.py. Then pages of
 numbers written one under another (digits/rows.py), read as 'a b': 20 of
-two or three of the 20 numbers, and 30 of two photographed numbers of MNIST
+two or three of the 20 numbers (apart, and touching), and 30 of two photographed numbers of MNIST
 test digits in each photo condition. What cutting costs single digits shows in
 bench/handwriting.py's accuracy on MNIST as PNGs.
 """
@@ -150,8 +150,9 @@ def main():
             print(f'{name:21s} {right:3d}/{len(truths)}')
         rows = [[test_numbers[i], test_numbers[(i + 7) % 20]] + [test_numbers[(i + 13) % 20]] * (i % 2)
                 for i in range(20)]
-        right = read_pages(reader, [synth.rows(r) for r in rows], [' '.join(r) for r in rows], tmp)
-        print(f'{"rows":21s} {right:3d}/{len(rows)}')
+        for kind in ({}, {'touching': True}):
+            right = read_pages(reader, [synth.rows(r, **kind) for r in rows], [' '.join(r) for r in rows], tmp)
+            print(f'{"rows" + (", touching" if kind else ""):21s} {right:3d}/{len(rows)}')
         try:
             images, labels = load(args.data_dir)['test']
         except DataError as e:

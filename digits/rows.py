@@ -18,6 +18,7 @@ import numpy as np
 
 GAP = 0.25   # blank rows between a band of writing and the next piece, at least, in the shorter's height
 ROW = 0.5    # a row is at least this fraction of the tallest band's height
+WIDE = 2.0   # a piece this many times as wide as tall is digits joined up
 SLANTS = np.tan(np.radians([0, 2, -2, 4, -4, 6, -6, 8, -8, 10, -10]))   # rows tilted up to 10 degrees are found
 
 
@@ -64,13 +65,13 @@ def rows_of(boxes):
     shorter one is marks. The page has rows if two bands are, each under
     the one before (their pieces sharing some columns: not a number whose
     last digits are written higher), and one of them at least holds digits
-    side by side."""
+    side by side or joined up."""
     bands = bands_of(boxes)
     highest = max(y1 - y0 for y0, y1 in bands)
     rows = [band for band in bands if band[1] - band[0] >= ROW * highest]
     spans = [columns(row, boxes) for row in rows]
     if len(rows) > 1 and all(a[0] < b[1] and b[0] < a[1] for a, b in zip(spans, spans[1:])) \
-            and any(side_by_side(row, boxes) for row in rows):
+            and any(side_by_side(row, boxes) or joined_up(row, boxes, highest) for row in rows):
         return rows
     return []
 
@@ -79,6 +80,16 @@ def columns(band, boxes):
     """(x0, x1): the columns of the pieces within the band (y0, y1)."""
     inside = [(x0, x1) for b0, b1, x0, x1 in boxes if band[0] <= b0 and b1 <= band[1]]
     return min(x0 for x0, _ in inside), max(x1 for _, x1 in inside)
+
+
+def joined_up(band, boxes, highest):
+    """Whether the band (y0, y1), nearly as tall as the tallest band
+    (`highest`), is one piece WIDE times as wide as tall: digits written
+    joined up, a row of them (a 5's bar standing apart is far shorter)."""
+    y0, y1 = band
+    return y1 - y0 >= 0.8 * highest and any(
+        y0 <= b0 and b1 <= y1 and b1 - b0 >= 0.8 * (y1 - y0) and x1 - x0 >= WIDE * (b1 - b0)
+        for b0, b1, x0, x1 in boxes)
 
 
 def side_by_side(band, boxes):

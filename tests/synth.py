@@ -205,13 +205,13 @@ def number(digits, touching=False, broken=False, ruled=False):
     return on_paper(page, ruled)
 
 
-def rows(texts, gap=60, indent=30):
+def rows(texts, gap=60, indent=30, **kind):
     """Numbers written one under another (a date over an amount): each drawn
-    as `number` draws it, `gap` px of paper between them, every other one
-    indented by `indent` px."""
+    as `number` draws it (of `kind`: touching=True, ...), `gap` px of paper
+    between them, every other one indented by `indent` px."""
     inks = []
     for text in texts:
-        ink = 255 - np.asarray(number(text).convert('L'))
+        ink = 255 - np.asarray(number(text, **kind).convert('L'))
         inked = np.nonzero(ink.max(axis=1) > 127)[0]
         inks.append(ink[inked[0]:inked[-1] + 1])      # the number's rows of ink only
     width = max(ink.shape[1] for ink in inks) + indent

@@ -91,6 +91,13 @@ def printed(text, size):
     return mask[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
 
 
+def test_rows_of_digits_joined_up_are_cut_into_rows():
+    joined = [255 - np.asarray(synth.number(text, touching=True).convert('L')) > 127 for text in ('4071', '2385')]
+    joined = [m[np.ix_(m.any(axis=1), m.any(axis=0))] for m in joined]
+    assert [len(pieces(m)) for m in joined] == [1, 1]             # each row one piece of ink
+    assert len(split_rows(one_under_another(*joined, gap=joined[0].shape[0] // 3))) == 2
+
+
 def test_a_digit_whose_pen_skipped_stays_one_row():
     # A 5's bar well above its belly, an 8 as two loops far apart: pieces one
     # above the other, of like heights, but no row holds digits side by side.
