@@ -8,7 +8,7 @@ with blank paper between it and the next, at least half as tall as the
 tallest band; shorter bands (a dot, a dash, an underline, a line of small
 print) are marks and go with the row nearest them. Only a clear gap
 between two rows, one under the other, one of them at least with digits
-side by side, splits a page: a digit whose pen skipped (a 5's bar above
+side by side or joined up, splits a page: a digit whose pen skipped (a 5's bar above
 its belly), a number written uphill, or a wavy row stays one row. A page
 photographed askew has its rows tilted, and the gap between them closes
 at the ends; so the page is also looked at sheared by up to 10 degrees
