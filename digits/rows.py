@@ -4,11 +4,12 @@ A date over an amount, a column of figures: read as one number, the digits
 of one row sit on those of the next and are merged into nonsense ("4071"
 over "2385" read 3335). So a page is first cut into rows, each read as a
 number of its own. A row is a band of the page where pieces of ink lie,
-with blank paper between it and the next, at least half as tall as the
-tallest band; shorter bands (a dot, a dash, an underline, a line of small
-print) are marks and go with the row nearest them. Only a clear gap
+with blank paper between it and the next, at least half the tallest
+band's height, holding digits side by side or one digit; other bands (a
+dot, a dash, an underline, a flourish under an amount, a form box's edge,
+a line of small print) are marks and go with the row nearest them. Only a clear gap
 between two rows, one under the other, one of them at least with digits
-side by side or joined up, splits a page: a digit whose pen skipped (a 5's bar above
+side by side, splits a page: a digit whose pen skipped (a 5's bar above
 its belly), a number written uphill, or a wavy row stays one row. A page
 photographed askew has its rows tilted, and the gap between them closes
 at the ends; so the page is also looked at sheared by up to 10 degrees
@@ -18,7 +19,8 @@ import numpy as np
 
 GAP = 0.25   # blank rows between a band of writing and the next piece, at least, in the shorter's height
 ROW = 0.5    # a row is at least this fraction of the tallest band's height
-WIDE = 2.0   # a piece this many times as wide as tall is digits joined up
+DIGIT_WIDE = 1.3   # the widest digit, in heights (pieces.WIDEST)
+NEAR = 1.0   # paper wider than this many heights parts a row's digits from the rest
 SLANTS = np.tan(np.radians([0, 2, -2, 4, -4, 6, -6, 8, -8, 10, -10]))   # rows tilted up to 10 degrees are found
 
 
@@ -61,17 +63,20 @@ def rows_of(boxes):
     """The rows of writing, (y0, y1) each, top to bottom, given the boxes
     (y0, y1, x0, x1) of the page's pieces; [] for a page of one row.
 
-    A band (bands_of) at least ROW of the tallest band's height is a row, a
-    shorter one is marks. The page has rows if two bands are, each under
-    the one before (their pieces sharing some columns: not a number whose
-    last digits are written higher), and one of them at least holds digits
-    side by side or joined up."""
+    A band (bands_of) is a row if it is at least ROW of the tallest band's
+    height and holds digits side by side or one digit; any other band is
+    marks (an underline, a flourish or a wavy line under an amount, a form
+    box's edge: one piece too wide to be a digit). The page has rows if
+    two bands are, each under the one before (their pieces sharing some
+    columns: not a number whose last digits are written higher), and one
+    of them at least holds digits side by side."""
     bands = bands_of(boxes)
     highest = max(y1 - y0 for y0, y1 in bands)
-    rows = [band for band in bands if band[1] - band[0] >= ROW * highest]
+    rows = [band for band in bands if band[1] - band[0] >= ROW * highest
+            and (side_by_side(band, boxes) or one_digit(band, boxes))]
     spans = [columns(row, boxes) for row in rows]
     if len(rows) > 1 and all(a[0] < b[1] and b[0] < a[1] for a, b in zip(spans, spans[1:])) \
-            and any(side_by_side(row, boxes) or joined_up(row, boxes, highest) for row in rows):
+            and any(side_by_side(row, boxes) for row in rows):
         return rows
     return []
 
@@ -82,20 +87,33 @@ def columns(band, boxes):
     return min(x0 for x0, _ in inside), max(x1 for _, x1 in inside)
 
 
-def joined_up(band, boxes, highest):
-    """Whether the band (y0, y1), nearly as tall as the tallest band
-    (`highest`), is one piece WIDE times as wide as tall: digits written
-    joined up, a row of them (a 5's bar standing apart is far shorter)."""
+def tall_pieces(band, boxes):
+    """(x0, x1) of the pieces within the band (y0, y1) at least half its height."""
     y0, y1 = band
-    return y1 - y0 >= 0.8 * highest and any(
-        y0 <= b0 and b1 <= y1 and b1 - b0 >= 0.8 * (y1 - y0) and x1 - x0 >= WIDE * (b1 - b0)
-        for b0, b1, x0, x1 in boxes)
+    return [(x0, x1) for b0, b1, x0, x1 in boxes if y0 <= b0 and b1 <= y1 and b1 - b0 >= (y1 - y0) / 2]
 
 
 def side_by_side(band, boxes):
-    """Whether the band (y0, y1) holds two pieces side by side, each at least
-    half its height: then it is a row of digits, not one digit whose pen
-    skipped (a 5's bar above its belly, a 6's stem above its loop)."""
+    """Whether the band holds two pieces side by side, each at least half
+    its height, with no gap of paper wider than NEAR heights between them:
+    then it is a row of digits, not one digit whose pen skipped (a 5's bar
+    above its belly, a 6's stem above its loop), nor a form box's sides."""
     y0, y1 = band
-    tall = [(x0, x1) for b0, b1, x0, x1 in boxes if y0 <= b0 and b1 <= y1 and b1 - b0 >= (y1 - y0) / 2]
-    return len(tall) > 1 and min(x1 for _, x1 in tall) <= max(x0 for x0, _ in tall)
+    inside = sorted((x0, x1, b1 - b0 >= (y1 - y0) / 2) for b0, b1, x0, x1 in boxes if y0 <= b0 and b1 <= y1)
+    reach, tall_ends = -np.inf, []     # how far the pieces so far reach; where the tall ones end
+    for x0, x1, tall in inside:
+        if x0 - reach > NEAR * (y1 - y0):
+            tall_ends = []             # paper too wide: what follows is apart from what came before
+        if tall and any(x0 >= end for end in tall_ends):
+            return True
+        if tall:
+            tall_ends.append(x1)
+        reach = max(reach, x1)
+    return False
+
+
+def one_digit(band, boxes):
+    """Whether the band's tall pieces span no wider than a digit (DIGIT_WIDE
+    times its height): a row of one digit, "7" over "2385"."""
+    tall = tall_pieces(band, boxes)
+    return bool(tall) and max(x1 for _, x1 in tall) - min(x0 for x0, _ in tall) <= DIGIT_WIDE * (band[1] - band[0])

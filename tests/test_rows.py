@@ -91,11 +91,25 @@ def printed(text, size):
     return mask[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
 
 
-def test_rows_of_digits_joined_up_are_cut_into_rows():
-    joined = [255 - np.asarray(synth.number(text, touching=True).convert('L')) > 127 for text in ('4071', '2385')]
-    joined = [m[np.ix_(m.any(axis=1), m.any(axis=0))] for m in joined]
-    assert [len(pieces(m)) for m in joined] == [1, 1]             # each row one piece of ink
-    assert len(split_rows(one_under_another(*joined, gap=joined[0].shape[0] // 3))) == 2
+def test_a_flourish_box_edge_or_corners_near_a_number_are_not_a_row():
+    number = number_mask('2026')
+    h, w = number.shape
+    zigzag = Image.new('L', (w, h // 2 + 12), 0)          # the wavy line drawn under a cheque's amount
+    ImageDraw.Draw(zigzag).line([(x, 6 + (h // 2) * (k % 2)) for k, x in enumerate(range(0, w, h // 3))],
+                                fill=255, width=10)
+    assert len(split_rows(one_under_another(number, np.asarray(zigzag) > 127, gap=h // 3))) == 1
+    arc = Image.new('L', (w, int(h * 0.9)), 0)             # a deep swoosh under it
+    ImageDraw.Draw(arc).arc((0, -int(h * 0.9), w - 1, int(h * 0.9) - 6), 0, 180, fill=255, width=10)
+    assert len(split_rows(one_under_another(number, np.asarray(arc) > 127, gap=h // 5))) == 1
+    cup = np.zeros((int(h * 0.7), w), bool)                 # the bottom of the form's box above
+    cup[:, :8] = cup[:, -8:] = cup[-8:] = True
+    assert len(split_rows(one_under_another(cup, number, gap=h // 3))) == 1
+    corners = np.zeros((int(h * 0.55), w), bool)           # a form field's top corners
+    corners[:8, :h // 2] = corners[:, :8] = corners[:8, -h // 2:] = corners[:, -8:] = True
+    assert len(split_rows(one_under_another(corners, number, gap=h // 3))) == 1
+    sides = np.zeros((int(h * 0.8), w), bool)              # a box's sides, its bottom line dropped
+    sides[:, :8] = sides[:, -8:] = True
+    assert len(split_rows(one_under_another(sides, number, gap=h // 3))) == 1
 
 
 def test_a_digit_whose_pen_skipped_stays_one_row():
@@ -111,6 +125,9 @@ def test_pieces_side_by_side_even_where_each_overlaps_the_next():
     assert side_by_side(band, leaning)
     assert not side_by_side(band, [(0, 40, 0, 50), (0, 40, 40, 90)])
     assert not side_by_side(band, [(0, 40, 0, 50), (0, 15, 60, 90)])    # the second too short
+    assert not side_by_side(band, [(0, 40, 0, 10), (0, 40, 100, 110)])   # too far apart: a box's sides
+    broken_six = [(0, 40, 0, 10), (20, 40, 12, 60), (0, 40, 90, 130)]   # a 6's stem, its loop, then a 6
+    assert side_by_side(band, broken_six)
 
 
 def test_rows_apart_split_too_close_small_or_side_by_side_do_not():
@@ -157,7 +174,7 @@ def test_marks_go_with_the_row_nearest_them():
 
 
 def test_a_mark_goes_with_the_nearest_row_not_the_nearest_middle():
-    big, small = number_mask('4071'), number_mask('2385', 0.6)
+    big, small = number_mask('4071'), number_mask('2385', 0.7)
     page = one_under_another(big, small, gap=big.shape[0] // 2)
     y = 10 + big.shape[0] + big.shape[0] // 5      # an underline just under the big row, nearer the small one's middle
     page[y:y + 4, 20:200] = True
