@@ -41,7 +41,7 @@ def row_of_each(boxes):
 
 def sheared_box(box, slant):
     """The box (y0, y1, x0, x1) of a piece once the page is sheared by
-    y -> y - slant * x: its rows grow by slant times its width."""
+    y -> y - slant * x: it grows by |slant| times its width."""
     y0, y1, x0, x1 = box
     shifts = (slant * x0, slant * x1)
     return y0 - max(shifts), y1 - min(shifts), x0, x1
@@ -66,10 +66,10 @@ def rows_of(boxes):
     A band (bands_of) is a row if it is at least ROW of the tallest band's
     height and holds digits side by side or one digit; any other band is
     marks (an underline, a flourish or a wavy line under an amount, a form
-    box's edge: one piece too wide to be a digit). The page has rows if
-    two bands are, each under the one before (their pieces sharing some
-    columns: not a number whose last digits are written higher), and one
-    of them at least holds digits side by side."""
+    box's edge). The page has rows if two bands at least are rows, every
+    row under the one before it (their pieces sharing some columns: not a
+    number whose last digits are written higher), and one of them at least
+    holds digits side by side; else it is one row."""
     bands = bands_of(boxes)
     highest = max(y1 - y0 for y0, y1 in bands)
     rows = [band for band in bands if band[1] - band[0] >= ROW * highest
@@ -85,12 +85,6 @@ def columns(band, boxes):
     """(x0, x1): the columns of the pieces within the band (y0, y1)."""
     inside = [(x0, x1) for b0, b1, x0, x1 in boxes if band[0] <= b0 and b1 <= band[1]]
     return min(x0 for x0, _ in inside), max(x1 for _, x1 in inside)
-
-
-def tall_pieces(band, boxes):
-    """(x0, x1) of the pieces within the band (y0, y1) at least half its height."""
-    y0, y1 = band
-    return [(x0, x1) for b0, b1, x0, x1 in boxes if y0 <= b0 and b1 <= y1 and b1 - b0 >= (y1 - y0) / 2]
 
 
 def side_by_side(band, boxes):
@@ -115,5 +109,6 @@ def side_by_side(band, boxes):
 def one_digit(band, boxes):
     """Whether the band's tall pieces span no wider than a digit (DIGIT_WIDE
     times its height): a row of one digit, "7" over "2385"."""
-    tall = tall_pieces(band, boxes)
-    return bool(tall) and max(x1 for _, x1 in tall) - min(x0 for x0, _ in tall) <= DIGIT_WIDE * (band[1] - band[0])
+    y0, y1 = band
+    tall = [(x0, x1) for b0, b1, x0, x1 in boxes if y0 <= b0 and b1 <= y1 and b1 - b0 >= (y1 - y0) / 2]
+    return bool(tall) and max(x1 for _, x1 in tall) - min(x0 for x0, _ in tall) <= DIGIT_WIDE * (y1 - y0)
