@@ -72,11 +72,11 @@ def rows_of(boxes):
     holds digits side by side; else it is one row."""
     bands = bands_of(boxes)
     highest = max(y1 - y0 for y0, y1 in bands)
-    rows = [band for band in bands if band[1] - band[0] >= ROW * highest
-            and (side_by_side(band, boxes) or one_digit(band, boxes))]
+    tall = [band for band in bands if band[1] - band[0] >= ROW * highest]
+    apart = [side_by_side(band, boxes) for band in tall]
+    rows = [band for band, a in zip(tall, apart) if a or one_digit(band, boxes)]
     spans = [columns(row, boxes) for row in rows]
-    if len(rows) > 1 and all(a[0] < b[1] and b[0] < a[1] for a, b in zip(spans, spans[1:])) \
-            and any(side_by_side(row, boxes) for row in rows):
+    if len(rows) > 1 and all(a[0] < b[1] and b[0] < a[1] for a, b in zip(spans, spans[1:])) and any(apart):
         return rows
     return []
 
