@@ -39,6 +39,12 @@ def to_line(ink, box):
     return np.clip(np.asarray(line, np.float32), 0, 1)
 
 
+def widened(line, factor):
+    """The line image `factor` times wider (a multiple of STEP columns, at most MAX_WIDTH)."""
+    width = min(MAX_WIDTH, max(STEP, int(round(line.shape[1] * factor / STEP)) * STEP))
+    return np.asarray(Image.fromarray(line, mode='F').resize((width, HEIGHT), Image.BILINEAR), np.float32)
+
+
 def batch_lines(lines):
     """Line images of several widths -> [n, HEIGHT, widest] float32, padded with paper on the right."""
     widest = max(line.shape[1] for line in lines)

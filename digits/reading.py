@@ -38,6 +38,7 @@ NUMBER_SEVERAL = 0.05   # ...when the head also gives several at least this (doc
 # line columns (digits/lines.py) beyond which one piece is not one digit: two heights
 # wide (pieces.WIDEST is 1.3, yet a round 0 can be 1.5), and the margins
 ONE_DIGIT_LINE = (2 + 2 * lines.MARGIN) * lines.INNER
+WIDER = 1.5   # a second look: how much wider the line of one piece is read (second_look)
 
 
 class Digit(NamedTuple):
@@ -202,6 +203,9 @@ def read_rows(classifier, prepared, mapper=map, batch=BATCH, numbers=None, tempe
     read_new_wholes()
     if unread:
         read_new_lines()
+    if numbers is not None:
+        alone = {owner[i]: reads[i][1] for i in range(len(wholes)) if len(pictures[owner[i]]) == 1}
+        second_look(numbers, pictures, numbers_read, alone)
     # Cutting is slow, and by_number needs it only for a picture of one
     # piece that stays the pieces' reading (not number_wins): of more
     # pieces, it takes the number reader's count, or reads each piece by both.
@@ -282,6 +286,23 @@ def number_wins(number, line, several):
     reads single digits better."""
     return len(number) >= 2 and (line.shape[1] > ONE_DIGIT_LINE or several > NUMBER_SEVERAL
                                  and min(p.max() for _, p, _ in number) >= NUMBER_SURE)
+
+
+def second_look(numbers, pictures, numbers_read, alone):
+    """Touching digits that overlap more than the training numbers' did:
+    a picture of one piece (`alone`: per picture, the head's probability
+    of several) that the head takes for several digits (over SEVERAL) and
+    the number reader reads as one, or too unsure to be taken, is read
+    again with its line WIDER times wider; that reading replaces the first
+    in `numbers_read` if it is sure (NUMBER_SURE) of two digits or more
+    (docs/measured.md, "A second look")."""
+    looks = [n for n, several in alone.items() if n in numbers_read and several > SEVERAL
+             and not number_wins(numbers_read[n], pictures[n].line, several)]
+    if not looks:
+        return
+    for n, number in zip(looks, numbers.read([lines.widened(pictures[n].line, WIDER) for n in looks])):
+        if len(number) >= 2 and min(p.max() for _, p, _ in number) >= NUMBER_SURE:
+            numbers_read[n] = [(d, p, int(frame / WIDER)) for d, p, frame in number]
 
 
 def by_number(digits, number, line, several):

@@ -208,6 +208,65 @@ def test_one_piece_reads_as_the_number_readers_digits_only_when_both_allow_it():
     assert number_wins(number(unsure, unsure), wide, 0.0)
     assert not number_wins(number(1), wide, 0.99)     # one digit read: nothing to take
 
+@quick
+def test_one_piece_the_head_takes_for_several_is_read_again_wider():
+    """A one-piece picture whose line the number reader reads as one digit,
+    though the head gives several, is read again WIDER times wider, and
+    that reading taken only if sure of two digits or more; its frames are
+    put back on the line as it was (reading.second_look)."""
+    from digits.lines import MAX_WIDTH, widened
+    from digits.reading import NUMBER_SURE, SEVERAL, WIDER, second_look
+
+    def digits(*sureness):
+        return [(k, np.eye(10)[k] * s + (1 - s) / 10, 3 * (k + 1)) for k, s in enumerate(sureness)]
+
+    class Numbers:      # reads a line as two digits once it is WIDER times wider
+        def __init__(self, sureness):
+            self.sureness, self.widths = sureness, []
+
+        def read(self, lines):
+            self.widths += [line.shape[1] for line in lines]
+            return [digits(*self.sureness) if line.shape[1] >= 40 * WIDER - STEP else digits(1)
+                    for line in lines]
+
+    line = types.SimpleNamespace(line=np.zeros((HEIGHT, 40), np.float32))
+    several, ruled_out = (SEVERAL + 1) / 2, SEVERAL / 2
+    read = {0: digits(1), 1: digits(1), 2: digits(1, 1)}
+    reader = Numbers((1, 1))
+    second_look(reader, [line] * 3, read, {0: several, 1: ruled_out, 2: several})
+    assert reader.widths == [int(round(40 * WIDER / STEP)) * STEP]     # picture 0 alone
+    assert [d for d, _, _ in read[0]] == [0, 1]
+    assert [frame for _, _, frame in read[0]] == [int(3 / WIDER), int(6 / WIDER)]
+    assert [d for d, _, _ in read[1]] == [0] and [d for d, _, _ in read[2]] == [0, 1]
+    unsure = {0: digits(1)}
+    second_look(Numbers((1, NUMBER_SURE - 0.1)), [line], unsure, {0: several})
+    assert [d for d, _, _ in unsure[0]] == [0]                   # not sure of both: kept
+    assert widened(np.zeros((HEIGHT, 44), np.float32), 1.5).shape == (HEIGHT, 64)
+    assert widened(np.zeros((HEIGHT, MAX_WIDTH), np.float32), 1.5).shape == (HEIGHT, MAX_WIDTH)
+
+
+@needs_mnist
+def test_mnist_pairs_overlapping_more_than_the_training_numbers_read_as_two():
+    """MNIST test digits pushed together until one runs into the other,
+    which the number reader, reading their line as it is, misreads (as an
+    8 or a 3, or 60 unsure): read again wider, they are right."""
+    from digits import data, reading, session
+    from digits.output import describe
+    from digits.preparing import prepare
+    from digits.touching import as_bytes, pushed_together
+    session.quiet_tensorflow()
+    images, _ = data.load(mnist_dir())['test']
+    images = as_bytes(images)
+    pairs = [((9883, 6590), 0, '50'), ((5146, 6598), 0, '35'), ((5059, 7217), 2, '81')]
+    pictures = [pushed_together([images[i], images[j]], np.random.default_rng(seed))
+                for (i, j), seed, _ in pairs]
+    reader = reading.Reader(2)
+    lines = [entries.line for entries in prepare(pictures, single=False)]
+    as_they_are = [''.join(str(d) for d, _, _ in number) for number in reader.numbers.read(lines)]
+    assert all(read != t for read, (_, _, t) in zip(as_they_are, pairs)), as_they_are
+    assert [describe(r) for r in reader.read_many(pictures)] == [t for _, _, t in pairs]
+
+
 @needs_mnist
 def test_tiny_reader_learns_save_and_restore_give_the_same(tmp_path):
     """Five hundred steps: it reads numbers like those it was trained on
