@@ -300,9 +300,11 @@ def second_look(numbers, pictures, numbers_read, alone):
              and not number_wins(numbers_read[n], pictures[n].line, several)]
     if not looks:
         return
-    for n, number in zip(looks, numbers.read([lines.widened(pictures[n].line, WIDER) for n in looks])):
+    wide = [lines.widened(pictures[n].line, WIDER) for n in looks]
+    for n, line, number in zip(looks, wide, numbers.read(wide)):
         if len(number) >= 2 and min(p.max() for _, p, _ in number) >= NUMBER_SURE:
-            numbers_read[n] = [(d, p, int(frame / WIDER)) for d, p, frame in number]
+            wider = line.shape[1] / pictures[n].line.shape[1]     # under WIDER near MAX_WIDTH
+            numbers_read[n] = [(d, p, int(frame / wider)) for d, p, frame in number]
 
 
 def by_number(digits, number, line, several):

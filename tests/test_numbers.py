@@ -213,33 +213,39 @@ def test_one_piece_the_head_takes_for_several_is_read_again_wider():
     """A one-piece picture whose line the number reader reads as one digit,
     though the head gives several, is read again WIDER times wider, and
     that reading taken only if sure of two digits or more; its frames are
-    put back on the line as it was (reading.second_look)."""
+    put back on the line as it was, also where MAX_WIDTH capped the
+    widening (reading.second_look)."""
     from digits.lines import MAX_WIDTH, widened
     from digits.reading import NUMBER_SURE, SEVERAL, WIDER, second_look
 
-    def digits(*sureness):
-        return [(k, np.eye(10)[k] * s + (1 - s) / 10, 3 * (k + 1)) for k, s in enumerate(sureness)]
+    def digits(sureness, last=3):    # digit k read at sureness[k]; the last one at frame `last`
+        return [(k, np.eye(10)[k] * s + (1 - s) / 10, last if k == len(sureness) - 1 else 0)
+                for k, s in enumerate(sureness)]
 
-    class Numbers:      # reads a line as two digits once it is WIDER times wider
-        def __init__(self, sureness):
-            self.sureness, self.widths = sureness, []
+    class Numbers:      # reads a line as two digits, the second in its last frame, once it is wider
+        def __init__(self, sureness, narrow):
+            self.sureness, self.narrow, self.widths = sureness, narrow, []
 
         def read(self, lines):
             self.widths += [line.shape[1] for line in lines]
-            return [digits(*self.sureness) if line.shape[1] >= 40 * WIDER - STEP else digits(1)
-                    for line in lines]
+            return [digits(self.sureness, line.shape[1] // STEP - 1) if line.shape[1] > self.narrow
+                    else digits([1]) for line in lines]
 
-    line = types.SimpleNamespace(line=np.zeros((HEIGHT, 40), np.float32))
+    def picture(width):
+        return types.SimpleNamespace(line=np.zeros((HEIGHT, width), np.float32))
+
     several, ruled_out = (SEVERAL + 1) / 2, SEVERAL / 2
-    read = {0: digits(1), 1: digits(1), 2: digits(1, 1)}
-    reader = Numbers((1, 1))
-    second_look(reader, [line] * 3, read, {0: several, 1: ruled_out, 2: several})
+    read = {0: digits([1]), 1: digits([1]), 2: digits([1, 1])}
+    reader = Numbers((1, 1), narrow=40)
+    second_look(reader, [picture(40)] * 3, read, {0: several, 1: ruled_out, 2: several})
     assert reader.widths == [int(round(40 * WIDER / STEP)) * STEP]     # picture 0 alone
-    assert [d for d, _, _ in read[0]] == [0, 1]
-    assert [frame for _, _, frame in read[0]] == [int(3 / WIDER), int(6 / WIDER)]
+    assert [(d, frame) for d, _, frame in read[0]] == [(0, 0), (1, 40 // STEP - 1)]
     assert [d for d, _, _ in read[1]] == [0] and [d for d, _, _ in read[2]] == [0, 1]
-    unsure = {0: digits(1)}
-    second_look(Numbers((1, NUMBER_SURE - 0.1)), [line], unsure, {0: several})
+    capped = {0: digits([1])}
+    second_look(Numbers((1, 1), narrow=MAX_WIDTH - 8), [picture(MAX_WIDTH - 8)], capped, {0: several})
+    assert [(d, frame) for d, _, frame in capped[0]] == [(0, 0), (1, (MAX_WIDTH - 8) // STEP - 1)]
+    unsure = {0: digits([1])}
+    second_look(Numbers((1, NUMBER_SURE - 0.1), narrow=40), [picture(40)], unsure, {0: several})
     assert [d for d, _, _ in unsure[0]] == [0]                   # not sure of both: kept
     assert widened(np.zeros((HEIGHT, 44), np.float32), 1.5).shape == (HEIGHT, 64)
     assert widened(np.zeros((HEIGHT, MAX_WIDTH), np.float32), 1.5).shape == (HEIGHT, MAX_WIDTH)
@@ -251,9 +257,10 @@ def test_mnist_pairs_overlapping_more_than_the_training_numbers_read_as_two():
     which the number reader, reading their line as it is, misreads (as an
     8 or a 3, or 60 unsure): read again wider, they are right."""
     from digits import data, reading, session
+    from digits.decode import ImageError
     from digits.output import describe
     from digits.preparing import prepare
-    from digits.touching import as_bytes, pushed_together
+    from digits.touching import ENLARGED, as_bytes, enlarged, pushed_together
     session.quiet_tensorflow()
     images, _ = data.load(mnist_dir())['test']
     images = as_bytes(images)
@@ -264,7 +271,12 @@ def test_mnist_pairs_overlapping_more_than_the_training_numbers_read_as_two():
     lines = [entries.line for entries in prepare(pictures, single=False)]
     as_they_are = [''.join(str(d) for d, _, _ in number) for number in reader.numbers.read(lines)]
     assert all(read != t for read, (_, _, t) in zip(as_they_are, pairs)), as_they_are
-    assert [describe(r) for r in reader.read_many(pictures)] == [t for _, _, t in pairs]
+    # read among pictures of no piece and of two, as a call reads them
+    apart = np.hstack([enlarged(images[9883]), np.zeros((ENLARGED, 40), np.uint8), enlarged(images[6590])])
+    two, *read, blank = reader.read_many([Image.fromarray(255 - np.pad(apart, 30))] + pictures
+                                         + [Image.new('L', (200, 200), 255)])
+    assert isinstance(blank, ImageError) and describe(two) == '50'
+    assert [describe(r) for r in read] == [t for _, _, t in pairs]
 
 
 @needs_mnist
