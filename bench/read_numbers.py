@@ -7,7 +7,8 @@ Prints, per kind of picture, the 20 numbers of 2-6 digits that
 tests/test_cli.py::test_numbers uses, plus 40 two-digit touching pairs, the
 hardest case for splitting, and (with MNIST at hand) 600 pairs of MNIST's
 test digits pushed together until their strokes meet: real handwriting,
-not our drawings, and 30 numbers of 2-4 MNIST test digits, apart, in each
+not our drawings; 400 numbers of such a pair and one or two MNIST digits
+apart; and 30 numbers of 2-4 MNIST test digits, apart, in each
 of five photo conditions of bench/photo_conditions.py. Then pages of
 numbers written one under another (digits/rows.py), read as 'a b': 20 of
 two or three of the 20 numbers (apart, and touching), and 30 of two photographed numbers of MNIST
@@ -27,7 +28,7 @@ from digits import session
 from digits.data import DataError, load
 from digits.output import describe
 from digits.preparing import prepare
-from digits.touching import pushed_together
+from digits.touching import as_bytes, enlarged, pushed_together
 from shared import ROOT, from_repo
 
 synth = from_repo('tests/synth.py')
@@ -45,7 +46,7 @@ def read_exactly(reader, truths, folder, **kind):
 
 def mnist_pairs(images, labels, folder, count=600, seed=2):
     """(paths, truths) of `count` touching pairs of MNIST test digits 5000-9999."""
-    images = np.round(images.reshape(-1, 28, 28) * 255).astype(np.uint8)
+    images = as_bytes(images)
     rng = np.random.default_rng(seed)
     paths, truths = [], []
     for n in range(count):
@@ -53,6 +54,27 @@ def mnist_pairs(images, labels, folder, count=600, seed=2):
         truths.append(f'{labels[i]}{labels[j]}')
         paths.append(os.path.join(folder, f'{n:03d}_{truths[-1]}.png'))
         pushed_together([images[i], images[j]], rng).save(paths[-1])
+    return paths, truths
+
+
+def mnist_mixed(images, labels, folder, count=400, seed=3):
+    """(paths, truths) of `count` numbers of MNIST test digits 5000-9999: a
+    touching pair (as mnist_pairs) and one or two digits apart, in any order."""
+    images = as_bytes(images)
+    rng = np.random.default_rng(seed)
+    paths, truths = [], []
+    for n in range(count):
+        i, j = rng.integers(5000, 10000, 2)
+        parts = [(255 - np.asarray(pushed_together([images[i], images[j]], rng)),
+                  f'{labels[i]}{labels[j]}')]
+        for k in rng.integers(5000, 10000, rng.integers(1, 3)):
+            parts.insert(rng.integers(0, len(parts) + 1), (enlarged(images[k]), str(labels[k])))
+        tall = max(ink.shape[0] for ink, _ in parts)
+        inks = [np.pad(ink, (((tall - ink.shape[0]) // 2, (tall - ink.shape[0] + 1) // 2),
+                             (0, rng.integers(12, 30)))) for ink, _ in parts]
+        truths.append(''.join(text for _, text in parts))
+        paths.append(os.path.join(folder, f'mixed_{n:03d}_{truths[-1]}.png'))
+        Image.fromarray(255 - np.pad(np.hstack(inks), 30)).save(paths[-1])
     return paths, truths
 
 
@@ -162,6 +184,10 @@ def main():
         results = reader.read_prepared(prepare(paths, single=False))
         right = sum(isinstance(r, list) and describe(r) == t for r, t in zip(results, truths))
         print(f'{"MNIST pairs":21s} {right:3d}/{len(truths)}')
+        paths, truths = mnist_mixed(images, labels, tmp)
+        results = reader.read_prepared(prepare(paths, single=False))
+        right = sum(isinstance(r, list) and describe(r) == t for r, t in zip(results, truths))
+        print(f'{"MNIST pair and apart":21s} {right:3d}/{len(truths)}')
         for rows in (1, 2):
             for name in ('clean', 'shadow', 'lined', 'grid', 'pencil'):
                 right = read_photographed(reader, images.reshape(-1, 28, 28), labels, name, tmp, rows=rows)

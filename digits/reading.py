@@ -203,9 +203,11 @@ def read_rows(classifier, prepared, mapper=map, batch=BATCH, numbers=None, tempe
     read_new_wholes()
     if unread:
         read_new_lines()
+    most = {}     # per picture, the head's largest probability of several in one piece
+    for i in range(len(wholes)):
+        most[owner[i]] = max(most.get(owner[i], 0.0), reads[i][1])
     if numbers is not None:
-        alone = {owner[i]: reads[i][1] for i in range(len(wholes)) if len(pictures[owner[i]]) == 1}
-        second_look(numbers, pictures, numbers_read, alone)
+        second_look(numbers, pictures, numbers_read, most)
     # Cutting is slow, and by_number needs it only for a picture of one
     # piece that stays the pieces' reading (not number_wins): of more
     # pieces, it takes the number reader's count, or reads each piece by both.
@@ -225,7 +227,7 @@ def read_rows(classifier, prepared, mapper=map, batch=BATCH, numbers=None, tempe
         if not isinstance(entries, list):
             results.append(entries)
             continue
-        digits, first = [], i
+        digits = []
         for whole, _ in entries:
             whole = (shown(whole), reads[i][0])   # a stretched scan's stack: the median width
             if i in cuts:
@@ -237,8 +239,7 @@ def read_rows(classifier, prepared, mapper=map, batch=BATCH, numbers=None, tempe
             i += 1
         digits = [(image, calibrated(p, temperature)) for image, p in digits]
         if n in numbers_read:
-            several = max((reads[j][1] for j in range(first, i)), default=0.0)
-            digits = by_number(digits, numbers_read[n], entries.line, several)
+            digits = by_number(digits, numbers_read[n], entries.line, most.get(n, 0.0))
         results.append(Reading(Digit(*d) for d in digits))
     return results
 
@@ -288,21 +289,27 @@ def number_wins(number, line, several):
                                  and min(p.max() for _, p, _ in number) >= NUMBER_SURE)
 
 
-def second_look(numbers, pictures, numbers_read, alone):
+def second_look(numbers, pictures, numbers_read, several):
     """Touching digits that overlap more than the training numbers' did:
-    a picture of one piece (`alone`: per picture, the head's probability
-    of several) that the head takes for several digits (over SEVERAL) and
-    the number reader reads as one, or too unsure to be taken, is read
-    again with its line WIDER times wider; that reading replaces the first
-    in `numbers_read` if it is sure (NUMBER_SURE) of two digits or more
+    a picture with a piece the head takes for several digits (`several`:
+    per picture, its largest probability of several in one piece; over
+    SEVERAL), where the number reader is not sure of more digits than
+    there are pieces (nor number_wins, for one piece), is read again with
+    its line WIDER times wider. That reading replaces the first in
+    `numbers_read` if it is sure (NUMBER_SURE) of more digits than there
+    are pieces and, with several pieces, than the first reading found
     (docs/measured.md, "A second look")."""
-    looks = [n for n, several in alone.items() if n in numbers_read and several > SEVERAL
-             and not number_wins(numbers_read[n], pictures[n].line, several)]
+    def found(n, number):     # sure of more digits than the picture has pieces
+        return len(number) > len(pictures[n]) and min(p.max() for _, p, _ in number) >= NUMBER_SURE
+
+    looks = [n for n, most in several.items() if n in numbers_read and most > SEVERAL
+             and not found(n, numbers_read[n]) and not (
+                 len(pictures[n]) == 1 and number_wins(numbers_read[n], pictures[n].line, most))]
     if not looks:
         return
     wide = [lines.widened(pictures[n].line, WIDER) for n in looks]
     for n, line, number in zip(looks, wide, numbers.read(wide)):
-        if len(number) >= 2 and min(p.max() for _, p, _ in number) >= NUMBER_SURE:
+        if found(n, number) and (len(pictures[n]) == 1 or len(number) > len(numbers_read[n])):
             wider = line.shape[1] / pictures[n].line.shape[1]     # under WIDER near MAX_WIDTH
             numbers_read[n] = [(d, p, int(frame / wider)) for d, p, frame in number]
 

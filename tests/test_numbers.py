@@ -209,12 +209,13 @@ def test_one_piece_reads_as_the_number_readers_digits_only_when_both_allow_it():
     assert not number_wins(number(1), wide, 0.99)     # one digit read: nothing to take
 
 @quick
-def test_one_piece_the_head_takes_for_several_is_read_again_wider():
-    """A one-piece picture whose line the number reader reads as one digit,
-    though the head gives several, is read again WIDER times wider, and
-    that reading taken only if sure of two digits or more; its frames are
-    put back on the line as it was, also where MAX_WIDTH capped the
-    widening (reading.second_look)."""
+def test_a_piece_the_head_takes_for_several_is_read_again_wider():
+    """A picture with a piece the head takes for several digits, of which
+    the number reader finds no more digits than pieces, is read again WIDER
+    times wider; that reading is taken only if sure of more digits than
+    pieces and, with several pieces, than the first reading found; its
+    frames are put back on the line as it was, also where MAX_WIDTH capped
+    the widening (reading.second_look)."""
     from digits.lines import MAX_WIDTH, widened
     from digits.reading import NUMBER_SURE, SEVERAL, WIDER, second_look
 
@@ -222,8 +223,8 @@ def test_one_piece_the_head_takes_for_several_is_read_again_wider():
         return [(k, np.eye(10)[k] * s + (1 - s) / 10, last if k == len(sureness) - 1 else 0)
                 for k, s in enumerate(sureness)]
 
-    class Numbers:      # reads a line as two digits, the second in its last frame, once it is wider
-        def __init__(self, sureness, narrow):
+    class Numbers:      # reads a line wider than `narrow` as `sureness`, the last digit in its last frame
+        def __init__(self, sureness, narrow=40):
             self.sureness, self.narrow, self.widths = sureness, narrow, []
 
         def read(self, lines):
@@ -231,31 +232,45 @@ def test_one_piece_the_head_takes_for_several_is_read_again_wider():
             return [digits(self.sureness, line.shape[1] // STEP - 1) if line.shape[1] > self.narrow
                     else digits([1]) for line in lines]
 
-    def picture(width):
-        return types.SimpleNamespace(line=np.zeros((HEIGHT, width), np.float32))
+    class Picture(list):     # a picture's pieces, and its line
+        def __init__(self, pieces=1, width=40):
+            super().__init__([None] * pieces)
+            self.line = np.zeros((HEIGHT, width), np.float32)
 
     several, ruled_out = (SEVERAL + 1) / 2, SEVERAL / 2
     read = {0: digits([1]), 1: digits([1]), 2: digits([1, 1])}
-    reader = Numbers((1, 1), narrow=40)
-    second_look(reader, [picture(40)] * 3, read, {0: several, 1: ruled_out, 2: several})
+    reader = Numbers((1, 1))
+    second_look(reader, [Picture()] * 3, read, {0: several, 1: ruled_out, 2: several})
     assert reader.widths == [int(round(40 * WIDER / STEP)) * STEP]     # picture 0 alone
     assert [(d, frame) for d, _, frame in read[0]] == [(0, 0), (1, 40 // STEP - 1)]
     assert [d for d, _, _ in read[1]] == [0] and [d for d, _, _ in read[2]] == [0, 1]
     capped = {0: digits([1])}
-    second_look(Numbers((1, 1), narrow=MAX_WIDTH - 8), [picture(MAX_WIDTH - 8)], capped, {0: several})
+    second_look(Numbers((1, 1), narrow=MAX_WIDTH - 8), [Picture(width=MAX_WIDTH - 8)], capped, {0: several})
     assert [(d, frame) for d, _, frame in capped[0]] == [(0, 0), (1, (MAX_WIDTH - 8) // STEP - 1)]
     unsure = {0: digits([1])}
-    second_look(Numbers((1, NUMBER_SURE - 0.1), narrow=40), [picture(40)], unsure, {0: several})
+    second_look(Numbers((1, NUMBER_SURE - 0.1)), [Picture()], unsure, {0: several})
     assert [d for d, _, _ in unsure[0]] == [0]                   # not sure of both: kept
+    # two pieces: read as two digits, then three; not taken if no more than the pieces
+    # or than the first reading; not looked at if the first was sure of more than the pieces
+    def two_pieces(first, wider):
+        read, reader = {0: digits(first)}, Numbers(wider)
+        second_look(reader, [Picture(pieces=2)], read, {0: several})
+        return [float(p.max()) for _, p, _ in read[0]], len(reader.widths)
+
+    assert two_pieces([1, 1], (1, 1, 1)) == ([1, 1, 1], 1)
+    assert two_pieces([1, 1], (1, 1)) == ([1, 1], 1)                 # no more than the pieces
+    assert two_pieces([1, 1, 0.5], (1, 1, 1)) == ([1, 1, 0.55], 1)   # nor than the first reading
+    assert two_pieces([1, 1, 1], (1, 1, 1, 1)) == ([1, 1, 1], 0)     # the first sure of more: no look
     assert widened(np.zeros((HEIGHT, 44), np.float32), 1.5).shape == (HEIGHT, 64)
     assert widened(np.zeros((HEIGHT, MAX_WIDTH), np.float32), 1.5).shape == (HEIGHT, MAX_WIDTH)
 
 
 @needs_mnist
-def test_mnist_pairs_overlapping_more_than_the_training_numbers_read_as_two():
+def test_mnist_digits_overlapping_more_than_the_training_numbers_read_right():
     """MNIST test digits pushed together until one runs into the other,
     which the number reader, reading their line as it is, misreads (as an
-    8 or a 3, or 60 unsure): read again wider, they are right."""
+    8 or a 3, or 60 unsure; with a digit beside them, 48 or 39): read
+    again wider, they are right."""
     from digits import data, reading, session
     from digits.decode import ImageError
     from digits.output import describe
@@ -264,19 +279,31 @@ def test_mnist_pairs_overlapping_more_than_the_training_numbers_read_as_two():
     session.quiet_tensorflow()
     images, _ = data.load(mnist_dir())['test']
     images = as_bytes(images)
+
+    def side_by_side(*inks):     # ink-high arrays, 40 px apart, centred on one line, black on white
+        tall = max(ink.shape[0] for ink in inks)
+        inks = [np.pad(ink, (((tall - ink.shape[0]) // 2, (tall - ink.shape[0] + 1) // 2), (0, 40)))
+                for ink in inks]
+        return Image.fromarray(255 - np.pad(np.hstack(inks), 30))
+
+    def pushed(i, j, seed):
+        return 255 - np.asarray(pushed_together([images[i], images[j]], np.random.default_rng(seed)))
+
     pairs = [((9883, 6590), 0, '50'), ((5146, 6598), 0, '35'), ((5059, 7217), 2, '81')]
     pictures = [pushed_together([images[i], images[j]], np.random.default_rng(seed))
                 for (i, j), seed, _ in pairs]
+    pictures += [side_by_side(enlarged(images[6]), pushed(5059, 7217, 2)),
+                 side_by_side(pushed(5146, 6598, 0), enlarged(images[7]))]
+    truths = [t for _, _, t in pairs] + ['481', '359']
     reader = reading.Reader(2)
     lines = [entries.line for entries in prepare(pictures, single=False)]
     as_they_are = [''.join(str(d) for d, _, _ in number) for number in reader.numbers.read(lines)]
-    assert all(read != t for read, (_, _, t) in zip(as_they_are, pairs)), as_they_are
-    # read among pictures of no piece and of two, as a call reads them
-    apart = np.hstack([enlarged(images[9883]), np.zeros((ENLARGED, 40), np.uint8), enlarged(images[6590])])
-    two, *read, blank = reader.read_many([Image.fromarray(255 - np.pad(apart, 30))] + pictures
-                                         + [Image.new('L', (200, 200), 255)])
-    assert isinstance(blank, ImageError) and describe(two) == '50'
-    assert [describe(r) for r in read] == [t for _, _, t in pairs]
+    assert all(read != t for read, t in zip(as_they_are, truths)), as_they_are
+    # read among pictures of two pieces and of none, as a call reads them
+    apart = side_by_side(enlarged(images[9883]), enlarged(images[6590]))
+    two, *read, blank = reader.read_many([apart] + pictures + [Image.new('L', (200, 200), 255)])
+    assert describe(two) == '50' and isinstance(blank, ImageError)
+    assert [describe(r) for r in read] == truths
 
 
 @needs_mnist
