@@ -8,7 +8,7 @@ tests/test_cli.py::test_numbers uses, plus 40 two-digit touching pairs, the
 hardest case for splitting, and (with MNIST at hand) 600 pairs of MNIST's
 test digits pushed together until their strokes meet: real handwriting,
 not our drawings; 400 numbers of such a pair and one or two MNIST digits
-apart; and 30 numbers of 2-4 MNIST test digits, apart, in each
+apart; 100 dates of MNIST digits for each separator ('/', '-', '.'); and 30 numbers of 2-4 MNIST test digits, apart, in each
 of five photo conditions of bench/photo_conditions.py. Then pages of
 numbers written one under another (digits/rows.py), read as 'a b': 20 of
 two or three of the 20 numbers (apart, and touching), and 30 of two photographed numbers of MNIST
@@ -20,7 +20,7 @@ import os
 import tempfile
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 from scipy import ndimage
 
 import photo_conditions as photo
@@ -28,7 +28,7 @@ from digits import session
 from digits.data import DataError, load
 from digits.output import describe
 from digits.preparing import prepare
-from digits.touching import as_bytes, enlarged, pushed_together
+from digits.touching import ENLARGED, as_bytes, enlarged, pushed_together
 from shared import ROOT, from_repo
 
 synth = from_repo('tests/synth.py')
@@ -76,6 +76,46 @@ def mnist_mixed(images, labels, folder, count=400, seed=3):
         paths.append(os.path.join(folder, f'mixed_{n:03d}_{truths[-1]}.png'))
         Image.fromarray(255 - np.pad(np.hstack(inks), 30)).save(paths[-1])
     return paths, truths
+
+
+def dates(images, labels, folder, mark, count=100, seed=4):
+    """(paths, truths) of `count` dates of MNIST test digits 5000-9999, dd`mark`mm`mark`yyyy
+    or yy, the digits enlarged 4x and apart, `mark` ('/', '-' or '.') drawn with a pen as
+    wide as their strokes; the truth the digits alone (12052026)."""
+    images = as_bytes(images)
+    rng = np.random.default_rng(seed)
+    by_digit = [np.flatnonzero(labels[5000:] == d) + 5000 for d in range(10)]
+    paths, truths = [], []
+    for n in range(count):
+        day, month, year = rng.integers(1, 29), rng.integers(1, 13), rng.integers(1950, 2030)
+        groups = [f'{day:02d}', f'{month:02d}', f'{year}' if rng.random() < 0.7 else f'{year % 100:02d}']
+        inks = []
+        for k, group in enumerate(groups):
+            if k:
+                inks.append(separator(mark, rng))
+            inks += [enlarged(images[rng.choice(by_digit[int(d)])]) for d in group]
+        inks = [np.pad(ink, ((0, 0), (0, rng.integers(8, 20)))) for ink in inks]
+        truths.append(''.join(groups))
+        paths.append(os.path.join(folder, f'date_{"slash" if mark == "/" else mark}_{n:03d}_{truths[-1]}.png'))
+        Image.fromarray(255 - np.pad(np.hstack(inks), 30)).save(paths[-1])
+    return paths, truths
+
+
+def separator(mark, rng):
+    """A separator drawn as a person would, ENLARGED tall (an MNIST digit's box
+    enlarged 4x, its ink in the middle 80 rows), ink high."""
+    w = {'/': rng.integers(35, 60), '-': rng.integers(30, 50), '.': 20}[mark]
+    img = Image.new('L', (w, ENLARGED), 0)
+    draw, pen = ImageDraw.Draw(img), int(rng.integers(8, 13))
+    if mark == '/':
+        draw.line([(w - 6, rng.integers(10, 20)), (5, ENLARGED - rng.integers(10, 20))], fill=255, width=pen)
+    elif mark == '-':
+        y = ENLARGED // 2 + rng.integers(-8, 9)
+        draw.line([(4, y), (w - 4, y + rng.integers(-4, 5))], fill=255, width=pen)
+    else:
+        y = ENLARGED - 22 - rng.integers(0, 6)
+        draw.ellipse([4, y, 4 + pen, y + pen], fill=255)
+    return np.asarray(img)
 
 
 def paper(name, h, w, rng):
@@ -188,6 +228,11 @@ def main():
         results = reader.read_prepared(prepare(paths, single=False))
         right = sum(isinstance(r, list) and describe(r) == t for r, t in zip(results, truths))
         print(f'{"MNIST pair and apart":21s} {right:3d}/{len(truths)}')
+        for mark in ('/', '-', '.'):
+            paths, truths = dates(images, labels, tmp, mark)
+            results = reader.read_prepared(prepare(paths, single=False))
+            right = sum(isinstance(r, list) and describe(r) == t for r, t in zip(results, truths))
+            print(f'{"dates, " + mark:21s} {right:3d}/{len(truths)}')
         for rows in (1, 2):
             for name in ('clean', 'shadow', 'lined', 'grid', 'pencil'):
                 right = read_photographed(reader, images.reshape(-1, 28, 28), labels, name, tmp, rows=rows)
