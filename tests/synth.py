@@ -224,6 +224,17 @@ def rows(texts, gap=60, indent=30, **kind):
     return on_paper(page, False)
 
 
+def side_by_side(inks, gaps):
+    """Ink-high uint8 arrays side by side on one line, centred on it, `gaps`
+    px of paper after each (a number or one per array), 30 px of margin:
+    black on white."""
+    tall = max(ink.shape[0] for ink in inks)
+    gaps = np.broadcast_to(gaps, len(inks))
+    inks = [np.pad(ink, (((tall - ink.shape[0]) // 2, (tall - ink.shape[0] + 1) // 2), (0, int(gap))))
+            for ink, gap in zip(inks, gaps)]
+    return Image.fromarray(255 - np.pad(np.hstack(inks), 30))
+
+
 def with_gap(mask):
     """Erase 6 rows across the leftmost stroke, near 60% of the digit's
     height, at a row the stroke crosses steeply (not a curve's tip or a bar)."""

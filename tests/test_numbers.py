@@ -258,7 +258,8 @@ def test_a_piece_the_head_takes_for_several_is_read_again_wider():
         return [float(p.max()) for _, p, _ in read[0]], len(reader.widths)
 
     assert two_pieces([1, 1], (1, 1, 1)) == ([1, 1, 1], 1)
-    assert two_pieces([1, 1], (1, 1)) == ([1, 1], 1)                 # no more than the pieces
+    assert two_pieces([1], (1, 1)) == ([1], 1)                       # no more than the pieces
+    assert two_pieces([1, 1], (1, 1)) == ([1, 1], 1)
     assert two_pieces([1, 1, 0.5], (1, 1, 1)) == ([1, 1, 0.55], 1)   # nor than the first reading
     assert two_pieces([1, 1, 1], (1, 1, 1, 1)) == ([1, 1, 1], 0)     # the first sure of more: no look
     assert widened(np.zeros((HEIGHT, 44), np.float32), 1.5).shape == (HEIGHT, 64)
@@ -275,32 +276,26 @@ def test_mnist_digits_overlapping_more_than_the_training_numbers_read_right():
     from digits.decode import ImageError
     from digits.output import describe
     from digits.preparing import prepare
-    from digits.touching import ENLARGED, as_bytes, enlarged, pushed_together
+    from digits.touching import as_bytes, enlarged, pushed_together
+    from synth import side_by_side
     session.quiet_tensorflow()
     images, _ = data.load(mnist_dir())['test']
     images = as_bytes(images)
 
-    def side_by_side(*inks):     # ink-high arrays, 40 px apart, centred on one line, black on white
-        tall = max(ink.shape[0] for ink in inks)
-        inks = [np.pad(ink, (((tall - ink.shape[0]) // 2, (tall - ink.shape[0] + 1) // 2), (0, 40)))
-                for ink in inks]
-        return Image.fromarray(255 - np.pad(np.hstack(inks), 30))
-
-    def pushed(i, j, seed):
+    def pushed(i, j, seed):      # ink high
         return 255 - np.asarray(pushed_together([images[i], images[j]], np.random.default_rng(seed)))
 
     pairs = [((9883, 6590), 0, '50'), ((5146, 6598), 0, '35'), ((5059, 7217), 2, '81')]
-    pictures = [pushed_together([images[i], images[j]], np.random.default_rng(seed))
-                for (i, j), seed, _ in pairs]
-    pictures += [side_by_side(enlarged(images[6]), pushed(5059, 7217, 2)),
-                 side_by_side(pushed(5146, 6598, 0), enlarged(images[7]))]
+    pictures = [Image.fromarray(255 - pushed(i, j, seed)) for (i, j), seed, _ in pairs]
+    pictures += [side_by_side([enlarged(images[6]), pushed(5059, 7217, 2)], 40),
+                 side_by_side([pushed(5146, 6598, 0), enlarged(images[7])], 40)]
     truths = [t for _, _, t in pairs] + ['481', '359']
     reader = reading.Reader(2)
     lines = [entries.line for entries in prepare(pictures, single=False)]
     as_they_are = [''.join(str(d) for d, _, _ in number) for number in reader.numbers.read(lines)]
     assert all(read != t for read, t in zip(as_they_are, truths)), as_they_are
     # read among pictures of two pieces and of none, as a call reads them
-    apart = side_by_side(enlarged(images[9883]), enlarged(images[6590]))
+    apart = side_by_side([enlarged(images[9883]), enlarged(images[6590])], 40)
     two, *read, blank = reader.read_many([apart] + pictures + [Image.new('L', (200, 200), 255)])
     assert describe(two) == '50' and isinstance(blank, ImageError)
     assert [describe(r) for r in read] == truths
