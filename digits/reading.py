@@ -38,7 +38,7 @@ NUMBER_SEVERAL = 0.05   # ...when the head also gives several at least this (doc
 # line columns (digits/lines.py) beyond which one piece is not one digit: two heights
 # wide (pieces.WIDEST is 1.3, yet a round 0 can be 1.5), and the margins
 ONE_DIGIT_LINE = (2 + 2 * lines.MARGIN) * lines.INNER
-WIDER = 1.5   # a second look: how much wider the line of one piece is read (second_look)
+WIDER = 1.5   # a second look: how much wider a line is read again (second_look)
 
 
 class Digit(NamedTuple):
