@@ -92,11 +92,9 @@ def side_by_side(band, boxes):
     its height, with no gap of paper wider than NEAR heights between them:
     then it is a row of digits, not one digit whose pen skipped (a 5's bar
     above its belly, a 6's stem above its loop), nor a form box's sides."""
-    y0, y1 = band
-    inside = sorted((x0, x1, b1 - b0 >= (y1 - y0) / 2) for b0, b1, x0, x1 in boxes if y0 <= b0 and b1 <= y1)
     reach, tall_ends = -np.inf, []     # how far the pieces so far reach; where the tall ones end
-    for x0, x1, tall in inside:
-        if x0 - reach > NEAR * (y1 - y0):
+    for x0, x1, tall in inside(band, boxes):
+        if x0 - reach > NEAR * (band[1] - band[0]):
             tall_ends = []             # paper too wide: what follows is apart from what came before
         if tall and any(x0 >= end for end in tall_ends):
             return True
@@ -109,6 +107,12 @@ def side_by_side(band, boxes):
 def one_digit(band, boxes):
     """Whether the band's tall pieces span no wider than a digit (DIGIT_WIDE
     times its height): a row of one digit, "7" over "2385"."""
+    tall = [(x0, x1) for x0, x1, is_tall in inside(band, boxes) if is_tall]
+    return bool(tall) and max(x1 for _, x1 in tall) - min(x0 for x0, _ in tall) <= DIGIT_WIDE * (band[1] - band[0])
+
+
+def inside(band, boxes):
+    """The pieces within the band (y0, y1), left to right: (x0, x1, whether
+    at least half the band's height) each."""
     y0, y1 = band
-    tall = [(x0, x1) for b0, b1, x0, x1 in boxes if y0 <= b0 and b1 <= y1 and b1 - b0 >= (y1 - y0) / 2]
-    return bool(tall) and max(x1 for _, x1 in tall) - min(x0 for x0, _ in tall) <= DIGIT_WIDE * (y1 - y0)
+    return sorted((x0, x1, b1 - b0 >= (y1 - y0) / 2) for b0, b1, x0, x1 in boxes if y0 <= b0 and b1 <= y1)
