@@ -9,6 +9,8 @@ others read only the lines where its likeliest path holds at most half the
 probability (ctc.greedy_is_likeliest: a tenth to a half of the lines,
 docs/measured.md), and their graphs are built when a line first needs
 them, so a call of sure lines starts and reads as fast as with one run.
+The date reader (create_model_2.py --numbers --dates), given as `dates`,
+is kept the same way and reads only the lines read_dates is given.
 
 Imports TensorFlow: call session.quiet_tensorflow() before importing this
 module (digits.reading.Reader does).
@@ -27,16 +29,18 @@ from .session import session_config
 v1 = tf.compat.v1
 BATCH = 128   # line images per run of the graph
 HINT = 'train one with: python create_model_2.py --numbers'
+DATES_HINT = 'train one with: python create_model_2.py --numbers --dates'
 
 
 class NumberModel:
     """The number reader's runs, from folders or checkpoint prefixes (one
     path, or a list: the first reads every line, the others are second
-    opinions). Every checkpoint is read at once, the others' weights kept
-    until their graphs are first needed; a mismatched or corrupt one is
-    refused with checkpoints.CheckpointError."""
+    opinions), and `dates`, the date reader's, or None. Every checkpoint is
+    read at once, all but the first's weights kept until their graphs are
+    first needed; a mismatched or corrupt one is refused with
+    checkpoints.CheckpointError."""
 
-    def __init__(self, paths):
+    def __init__(self, paths, dates=None):
         paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
         if not paths:
             raise ValueError('no number reader given')
@@ -47,6 +51,8 @@ class NumberModel:
                         for prefix in (checkpoints.resolve(str(p), 2, hint=HINT) for p in paths[1:])]
         self.prefix = first.prefix
         self.prefixes = [first.prefix] + [prefix for prefix, _ in self.waiting]
+        self.date_prefix = None if dates is None else checkpoints.resolve(str(dates), 2, hint=DATES_HINT)
+        self.dates = None if dates is None else (self.date_prefix, weights_of(self.date_prefix, expected))
         self.lock = threading.Lock()
 
     def read(self, lines):
@@ -61,6 +67,13 @@ class NumberModel:
             for i in unsure:
                 frames[i] /= len(self.prefixes)
         return [ctc.decode(p) for p in frames]
+
+    def read_dates(self, lines):
+        """Line images -> per line, the digits the date reader reads (as read gives them)."""
+        with self.lock:
+            if isinstance(self.dates, tuple):
+                self.dates = Run(*self.dates)
+        return [ctc.decode(p) for p in self.dates.frames(lines)]
 
     def run(self, k):
         """The k-th run, its graph built the first time it is needed."""

@@ -27,6 +27,10 @@ SEPARATORS = ['.', ',', '-', '=', '.-', ' ']
 ENDINGS = ['.-', '-', '.', '=', ',-', '.=']
 WARP = 2.5            # px at MNIST's scale: the most a warped digit's strokes move
 SMALL = 0.15          # of the numbers, those whose last digits are written small
+# A date's groups (day, month, year; or day, month) by its number of digits,
+# for the date reader (synthesise(..., dates=True))
+DATES = {4: [(1, 1, 2), (2, 2)], 5: [(1, 2, 2), (2, 1, 2)], 6: [(2, 2, 2), (1, 1, 4)],
+         7: [(1, 2, 4), (2, 1, 4)], 8: [(2, 2, 4)]}
 
 
 def digit_crops(images):
@@ -96,14 +100,17 @@ def number_text(rng):
     return str(first) + ''.join(map(str, rest))
 
 
-def layout(text, rng):
-    """What goes between the digits: a list of len(text) + 1 separators ('' for none)."""
+def layout(text, rng, dates=False):
+    """What goes between the digits: a list of len(text) + 1 separators ('' for none).
+    With `dates`, see date_layout."""
     between = [''] * (len(text) + 1)
     kind = rng.random()
     if kind < 0.25 and len(text) >= 4:        # thousands: 12.500 or 12,500
         mark = rng.choice(['.', ',', "'", ' '], p=[0.55, 0.3, 0.05, 0.1])
         for k in range(len(text) - 3, 0, -3):
             between[k] = mark
+    elif kind < 0.33 and dates and len(text) in DATES and rng.random() < 0.7:
+        date_layout(between, rng)
     elif kind < 0.33 and len(text) >= 4:      # a date or a code: 12/05/2026, 12-05
         mark = rng.choice(['/', '-', '.'], p=[0.2, 0.5, 0.3])   # a '/' is much like a 1: seldom
         cuts = sorted(rng.choice(np.arange(1, len(text)), size=min(2, len(text) - 1), replace=False))
@@ -116,6 +123,29 @@ def layout(text, rng):
     if rng.random() < 0.05:
         between[0] = rng.choice(['-', '='])
     return between
+
+
+def date_layout(between, rng):
+    """Marks between a date's groups (DATES), in place: a '/' half the time,
+    and a third of the slashes of full dates (day, month, year) written as
+    '/1', a slash drawn as an MNIST 1 leaning further (slash_of_a_one), so
+    that the date's pattern, not the pen, tells it from a 1. Only the date
+    reader is trained on these: they cost the main reader its 1s
+    (docs/measured.md, "Dates read twice")."""
+    ways = DATES[len(between) - 1]
+    groups = ways[rng.integers(len(ways))]
+    mark = rng.choice(['/', '-', '.'], p=[0.5, 0.3, 0.2])
+    if mark == '/' and len(groups) == 3 and rng.random() < 1 / 3:
+        mark = '/1'
+    for k in np.cumsum(groups)[:-1]:
+        between[k] = mark
+
+
+def slash_of_a_one(ones, height, slant, rng):
+    """A date's '/' written as a 1 from MNIST, leaning 0.25-0.6 more than the digits."""
+    crop = ones[rng.integers(len(ones))]
+    return shaped(crop, height * rng.uniform(0.95, 1.15), rng.uniform(0.8, 1.25),
+                  slant + rng.uniform(0.25, 0.6))
 
 
 def draw_separator(mark, height, width, rng):
@@ -156,28 +186,33 @@ def draw_separator(mark, height, width, rng):
     return np.asarray(img, np.float32) / 255
 
 
-def compose(text, crops_by_digit, rng):
+def compose(text, crops_by_digit, rng, dates=False):
     """(ink [h, w] float32, strokes' box): the digits of `text` and its
     separators drawn on one line."""
-    return paste([(a, x, y) for a, x, y, _ in place(text, crops_by_digit, rng)])
+    return paste([(a, x, y) for a, x, y, _ in place(text, crops_by_digit, rng, dates)])
 
 
-def place(text, crops_by_digit, rng):
+def place(text, crops_by_digit, rng, dates=False):
     """Where the digits of `text` and its separators go: (array, x, y, what)
-    each, left to right, `what` the digit or the separator drawn."""
+    each, left to right, `what` the digit or the separator drawn ('/1' for
+    a slash written as a 1, with `dates`: see layout)."""
     height = DIGIT_HEIGHT * rng.uniform(0.85, 1.2)
     slant = rng.uniform(-0.25, 0.35)
     spacing = rng.choice(['apart', 'close', 'touching'], p=[0.3, 0.35, 0.35])
     stroke = rng.uniform(1.2, 2.6)
     slope = rng.uniform(-0.06, 0.06)
-    between = layout(text, rng)
+    between = layout(text, rng, dates)
     small = small_from(text, between, rng)
     pieces = []          # (array, x, y)
     small_scale, small_raise = rng.uniform(0.4, 0.75), rng.uniform(0, 1) * (rng.random() < 0.4)
     x = 0.0
     for k in range(len(text) + 1):
         mark = between[k]
-        if mark:
+        if mark == '/1':
+            sep = slash_of_a_one(crops_by_digit[1], height, slant, rng)
+            pieces.append((sep, x, height - sep.shape[0] + rng.uniform(-0.05, 0.05) * height + slope * x, mark))
+            x += sep.shape[1] + rng.uniform(0.05, 0.2) * height
+        elif mark:
             sep = draw_separator(mark, height, stroke, rng)
             if mark != ' ':
                 pieces.append((sep, x + rng.uniform(0, 0.1) * height,
@@ -302,8 +337,9 @@ def by_digit(images, labels):
     return [[crops[i] for i in np.flatnonzero(labels == d)] for d in range(10)]
 
 
-def synthesise(crops_by_digit, rng, text=None):
-    """(line image [HEIGHT, w] float32, its digits as a str): one written number."""
+def synthesise(crops_by_digit, rng, text=None, dates=False):
+    """(line image [HEIGHT, w] float32, its digits as a str): one written
+    number; with `dates`, as the date reader is trained (see layout)."""
     text = text or number_text(rng)
-    ink, box = compose(text, crops_by_digit, rng)
+    ink, box = compose(text, crops_by_digit, rng, dates)
     return to_line(*disturb(ink, box, rng)), text

@@ -31,9 +31,10 @@ VALIDATION = 500       # numbers made from MNIST's validation digits, read exact
 SMOOTHING = 0.98
 
 
-def make_batch(crops, rng, size):
-    """(lines [size, HEIGHT, w], labels [size, longest] int32, lengths [size], texts)."""
-    made = [synthesise(crops, rng) for _ in range(size)]
+def make_batch(crops, rng, size, dates=False):
+    """(lines [size, HEIGHT, w], labels [size, longest] int32, lengths [size], texts);
+    with `dates`, numbers as the date reader is trained on (number_synth.layout)."""
+    made = [synthesise(crops, rng, dates=dates) for _ in range(size)]
     texts = [t for _, t in made]
     longest = max(len(t) for t in texts)
     labels = np.full((size, longest), BLANK, np.int32)
@@ -42,11 +43,11 @@ def make_batch(crops, rng, size):
     return batch_lines([line for line, _ in made]), labels, np.array([len(t) for t in texts], np.int32), texts
 
 
-def batches(crops, seed, start_step, size):
+def batches(crops, seed, start_step, size, dates=False):
     """Yield (step, batch) forever, each made a batch ahead in a thread,
     seeded by its step."""
     def make(step):
-        return make_batch(crops, np.random.default_rng([seed, step]), size)
+        return make_batch(crops, np.random.default_rng([seed, step]), size, dates)
 
     with ThreadPoolExecutor(1) as worker:
         step, pending = start_step, worker.submit(make, start_step)
@@ -90,11 +91,11 @@ def read_lines(sess, net, lines, batch=64):
     return texts
 
 
-def validation_numbers(data, seed=1, count=VALIDATION):
+def validation_numbers(data, seed=1, count=VALIDATION, dates=False):
     """(line images, texts) of `count` numbers made from MNIST's validation digits."""
     crops = by_digit(*data['validation'])
     rng = np.random.default_rng(seed)
-    made = [synthesise(crops, rng) for _ in range(count)]
+    made = [synthesise(crops, rng, dates=dates) for _ in range(count)]
     return [line for line, _ in made], [t for _, t in made]
 
 
@@ -108,7 +109,7 @@ def train(args, data):
     Raises Stopped on Ctrl-C or a closed output, the state saved for --resume."""
     tf.get_logger().setLevel('ERROR')
     crops = by_digit(*data['train'])
-    val_lines, val_texts = validation_numbers(data, count=args.validation)
+    val_lines, val_texts = validation_numbers(data, count=args.validation, dates=args.dates)
     resume_dir = os.path.join(args.model, 'resume')
     with tf.Graph().as_default():
         g = build_graph(args.seed, args.average)
@@ -137,7 +138,7 @@ def train_steps(sess, g, args, crops, start, writer, validation, save_state):
     warmup = round(0.03 * total)
     eval_every = args.eval_every or max(1, total // 10)
     progress, smooth, last_save = Progress(total, start), None, time.time()
-    for step, (x, labels, lengths, _) in batches(crops, args.seed, start, args.batch_size):
+    for step, (x, labels, lengths, _) in batches(crops, args.seed, start, args.batch_size, args.dates):
         if step >= total:
             break
         feed = {net.x: x, g['labels']: labels, g['lengths']: lengths, net.dropout: args.dropout,

@@ -36,6 +36,11 @@ def parse_args(model_number, argv=None):
                         'run of it, read where the first is unsure. Replaces the default, second '
                         'opinions included (default: models/numbers and models/numbers-seed1, -seed2 '
                         'with model 2, none with model 1; not loaded with --single)')
+    p.add_argument('--date-model', metavar='MODEL',
+                   help='the date reader, which reads again a row that may be a date written with '
+                        "'/' (default: models/dates with a number reader)")
+    p.add_argument('--no-date-model', dest='date_model', action='store_false',
+                   help='read without the date reader')
     p.add_argument('--single', action='store_true',
                    help='read each picture as one digit, never as a number')
     p.add_argument('--json', action='store_true', help='one JSON object per line')
@@ -93,7 +98,7 @@ def open_reader(model_number, args):
     """The Reader that predict_N.py's options ask for: no number reader
     with --single, which reads one digit a picture. Failure if it cannot load."""
     try:
-        return Reader(model_number, args.model, False if args.single else args.number_model)
+        return Reader(model_number, args.model, False if args.single else args.number_model, args.date_model)
     except Exception as e:   # CheckpointError, or TensorFlow failing to start
         raise cli.Failure(e) from None
 

@@ -28,6 +28,7 @@ from .preparing import prepare, prepare_one
 MODELS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'models')
 # other runs of the number reader's training (seeds 1 and 2), read where the first is unsure
 SECOND_OPINIONS = ('numbers-seed1', 'numbers-seed2')
+DATE_READER = 'dates'   # the date reader (create_model_2.py --numbers --dates): see reread_dates
 # Chosen on pictures made from MNIST's validation digits (docs/measured.md, touching digits):
 SEVERAL = 0.5   # the head's probability of several digits above which a piece may be cut
 LEAST_SURE = 0.5   # a cut is taken only if each of its parts is read at least this surely
@@ -82,9 +83,12 @@ class Reader:
     runs: digits/number_model.py); None: the shipped models/numbers and
     its second opinions for model 2, none for model 1; False loads none,
     for a caller that reads only single digits and should not wait for it.
+    dates: the date reader's folder or prefix (see reread_dates); None: the
+    shipped models/dates, if it holds one, wherever a number reader is
+    loaded; False: none.
     Raises checkpoints.CheckpointError for a missing or mismatched checkpoint."""
 
-    def __init__(self, model=2, path=None, numbers=None):
+    def __init__(self, model=2, path=None, numbers=None, dates=None):
         session.quiet_tensorflow(onednn=True)
         with session.onednn_notice_hidden():
             from .model import Classifier    # imports TensorFlow (see the module's docstring)
@@ -94,7 +98,8 @@ class Reader:
         self.numbers = None
         if numbers or numbers is None and model == 2:
             from .number_model import NumberModel
-            self.numbers = NumberModel(numbers or shipped_number_reader())
+            self.numbers = NumberModel(numbers or shipped_number_reader(),
+                                       shipped_date_reader() if dates is None else dates or None)
 
     def read(self, picture, single=False):
         """One picture -> its Reading; raises ImageError if it cannot be read."""
@@ -133,6 +138,12 @@ def shipped_number_reader():
     runs = [os.path.join(MODELS, name) for name in SECOND_OPINIONS]
     return [os.path.join(MODELS, 'numbers')] + [run for run in runs
                                                 if os.path.isfile(os.path.join(run, 'checkpoint'))]
+
+
+def shipped_date_reader():
+    """models/dates if it holds a model, else None."""
+    path = os.path.join(MODELS, DATE_READER)
+    return path if os.path.isfile(os.path.join(path, 'checkpoint')) else None
 
 
 def read_all(classifier, prepared, mapper=map, batch=BATCH, numbers=None, temperature=1.0):
@@ -241,6 +252,8 @@ def read_rows(classifier, prepared, mapper=map, batch=BATCH, numbers=None, tempe
         if n in numbers_read:
             digits = by_number(digits, numbers_read[n], entries.line, most.get(n, 0.0))
         results.append(Reading(Digit(*d) for d in digits))
+    if numbers is not None and numbers.dates is not None:
+        reread_dates(numbers, pictures, results)
     return results
 
 
@@ -312,6 +325,36 @@ def second_look(numbers, pictures, numbers_read, several):
         if found(n, number) and (len(pictures[n]) == 1 or len(number) > len(numbers_read[n])):
             wider = line.shape[1] / pictures[n].line.shape[1]     # under WIDER near MAX_WIDTH
             numbers_read[n] = [(d, p, int(frame / wider)) for d, p, frame in number]
+
+
+def reread_dates(numbers, pictures, results):
+    """Dates written with '/': the readers above take most slashes for 1s
+    (21/12/20 read 21112120), as nothing but the date's pattern tells them
+    apart. A row read as 6 to 10 digits is read again by the date reader
+    (trained with slashes written as 1s, so it reads the pattern, but drops
+    some 1s that are digits), and its reading is taken only if the first is
+    it with one digit more at each boundary of a date (date_with_slashes_read).
+    `results`: read_rows', changed in place (docs/measured.md, "Dates read twice")."""
+    rows = [n for n, r in enumerate(results) if isinstance(r, Reading) and 6 <= len(r) <= 10
+            and getattr(pictures[n], 'line', None) is not None]
+    if not rows:
+        return
+    for n, date in zip(rows, numbers.read_dates([pictures[n].line for n in rows])):
+        if date_with_slashes_read(results[n].number, ''.join(str(d) for d, _, _ in date)):
+            results[n] = Reading(Digit(digit_at(pictures[n].line, frame), p) for _, p, frame in date)
+
+
+def date_with_slashes_read(read, date):
+    """Whether `read` (digits, a str) is `date` with one digit more at each
+    boundary of a date: `date` cut into a day and a month of one or two
+    digits and a year of two or four (12/5/2026 read 121512026)."""
+    for day in (1, 2):
+        for month in (1, 2):
+            i, j = day, day + month
+            if (len(date) - j in (2, 4) and len(read) == len(date) + 2
+                    and read == date[:i] + read[i] + date[i:j] + read[j + 1] + date[j:]):
+                return True
+    return False
 
 
 def by_number(digits, number, line, several):

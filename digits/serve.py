@@ -69,7 +69,7 @@ def main(args):
     try:
         from .reading import Reader
         try:
-            server.reader = Reader(args.model_number, args.model, args.number_model)
+            server.reader = Reader(args.model_number, args.model, args.number_model, args.date_model)
         except Exception as e:   # CheckpointError, or TensorFlow failing to start
             raise cli.Failure(e) from None
         print(f'serving model {args.model_number} on {address(server)} (Ctrl-C to stop)', flush=True)

@@ -67,8 +67,12 @@ def parse_numbers_args(argv):
     p.add_argument('--numbers', action='store_true', help='train the number reader (this)')
     p.add_argument('--data-dir', help='folder with the four MNIST .gz files '
                    '(default: $MNIST_DATA_DIR, then ./MNIST_data, else download)')
-    p.add_argument('--model', default=cli.default_model('numbers'),
-                   help='model folder to write (default: %(default)s)')
+    p.add_argument('--dates', action='store_true',
+                   help='train the date reader instead: some dates\' slashes written as 1s, '
+                        'so that only the date\'s pattern tells them apart (default --model: '
+                        f'{cli.default_model("dates")})')
+    p.add_argument('--model', help='model folder to write (default: '
+                   f'{cli.default_model("numbers")}, with --dates {cli.default_model("dates")})')
     p.add_argument('--steps', type=positive(int), default=NUMBER_DEFAULTS['steps'],
                    help='batches to train on (default: %(default)s, about 20 minutes on 2 cores)')
     p.add_argument('--batch-size', type=positive(int), default=NUMBER_DEFAULTS['batch_size'],
@@ -92,6 +96,7 @@ def parse_numbers_args(argv):
                    help='no training: write the number reader in --model for TensorFlow Serving and '
                         'TensorFlow Lite into DIR (a new or empty folder)')
     args = p.parse_args(argv)
+    args.model = args.model or cli.default_model('dates' if args.dates else 'numbers')
     if args.dropout >= 1 or args.average >= 1:
         p.error('--dropout and --average must be below 1')
     if args.export is not None and args.resume:

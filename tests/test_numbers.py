@@ -56,6 +56,29 @@ def test_separators_are_never_in_the_label_and_are_drawn():
 
 
 @quick
+def test_date_numbers_have_marks_between_a_dates_groups_and_slashes_of_ones_only_there():
+    """With dates=True (the date reader's training numbers), the label is
+    still the digits placed; a slash written as a 1 ('/1', drawn from the 1s'
+    crops) comes only as both marks of a day, month and year (DATES), and
+    never without dates=True."""
+    from digits.number_synth import DATES
+    seen = 0
+    for seed in range(1500):
+        rng = np.random.default_rng(seed)
+        text = number_text(rng)
+        placed = place(text, block_crops(), rng, dates=True)
+        assert ''.join(what for _, _, _, what in placed if what.isdigit()) == text
+        order = ''.join('/' if what == '/1' else what for _, _, _, what in placed if what == '/1' or what.isdigit())
+        if '/' in order:
+            seen += 1
+            assert tuple(len(g) for g in order.split('/')) in DATES[len(text)] and order.count('/') == 2
+            ones = [a for a, _, _, what in placed if what == '/1']
+            assert all(abs(np.median(a[a > 0.05]) - 2 / 11) < 1e-4 for a in ones)   # block 1's ink
+        assert '/1' not in [what for _, _, _, what in place(text, block_crops(), np.random.default_rng(seed))]
+    assert 3 <= seen <= 30        # about 0.7% of the numbers
+
+
+@quick
 def test_small_digits_are_those_after_the_last_separator_or_the_last_few(monkeypatch):
     from digits import number_synth
     monkeypatch.setattr(number_synth, 'SMALL', 1.0)
@@ -266,6 +289,109 @@ def test_a_piece_the_head_takes_for_several_is_read_again_wider():
     assert widened(np.zeros((HEIGHT, MAX_WIDTH), np.float32), 1.5).shape == (HEIGHT, MAX_WIDTH)
 
 
+@quick
+def test_a_date_reader_reading_is_taken_only_for_a_digit_more_at_each_date_boundary():
+    """reading.reread_dates: a row of 6-10 digits is read again by the date
+    reader, whose reading is taken only if the first is it with one digit
+    more between day and month and between month and year."""
+    from digits.reading import Digit, Reading, date_with_slashes_read, reread_dates
+    assert date_with_slashes_read('21112120', '211220')         # 21/12/20 read 21112120
+    assert date_with_slashes_read('121512026', '1252026')       # 12/5/2026
+    assert date_with_slashes_read('1711122', '17122')           # 17/1/22
+    assert not date_with_slashes_read('2111220', '211220')      # one digit more
+    assert not date_with_slashes_read('21112120', '211200')     # another digit differs
+    assert not date_with_slashes_read('211121207', '2112207')   # a year of three
+    assert not date_with_slashes_read('1234567890', '12345678')  # not at the boundaries
+
+    class Numbers:
+        dates = True
+
+        def __init__(self, read):
+            self.read, self.lines = read, []
+
+        def read_dates(self, lines):
+            self.lines += lines
+            return [[(int(c), np.eye(10)[int(c)], 2 * k) for k, c in enumerate(self.read)] for _ in lines]
+
+    class Picture(list):
+        line = np.ones((HEIGHT, 64), np.float32)
+
+    def results(*numbers):
+        return [Reading(Digit(np.zeros((28, 28)), np.eye(10)[int(c)]) for c in n) for n in numbers]
+
+    got = results('21112120', '211220', '2111220') + ['error: not a picture']
+    numbers = Numbers('211220')
+    reread_dates(numbers, [Picture()] * 4, got)
+    assert [r if isinstance(r, str) else r.number for r in got] == ['211220', '211220', '2111220',
+                                                                    'error: not a picture']
+    assert len(numbers.lines) == 3          # the three rows of 6-10 digits, not the error
+    assert got[0][1].image.shape == (28, 28) and got[0][1].image.max() > 0   # drawn from the line
+    short = results('12345')
+    reread_dates(numbers, [Picture()], short)
+    assert short[0].number == '12345' and len(numbers.lines) == 3           # 5 digits: not read again
+
+
+def slashed_date(groups, seed, path):
+    """A date of MNIST test digits with '/' between `groups`, each slash drawn
+    with a pen as wide as the digits' strokes (as people write them, not as
+    the training numbers' thin ones), dark on light, saved at `path`."""
+    from PIL import ImageDraw
+    from digits.data import load
+    from digits.number_synth import by_digit, paste, shaped
+    images, labels = load(mnist_dir())['test']
+    crops = by_digit(images[5000:], labels[5000:])
+    rng = np.random.default_rng(seed)
+    pieces, x = [], 0
+    for k, group in enumerate(groups):
+        if k:
+            slash = Image.new('F', (11, 22), 0)
+            ImageDraw.Draw(slash).line([(9, 1), (1, 21)], fill=1.0, width=3)
+            pieces.append((np.asarray(slash), x + 2, 0))
+            x += 15
+        for digit in group:
+            d = shaped(crops[int(digit)][rng.integers(len(crops[int(digit)]))], 22, 1.0, 0.0)
+            pieces.append((d, x, 0))
+            x += d.shape[1] + 3
+    ink, _ = paste(pieces)
+    Image.fromarray((255 - ink * 200).astype(np.uint8)).resize((ink.shape[1] * 3, ink.shape[0] * 3)).save(path)
+    return str(path)
+
+
+@needs_mnist
+def test_dates_written_with_slashes_read_as_their_digits(tmp_path):
+    """predict_2.py reads dates written with '/' (which the number reader
+    alone takes for 1s) by reading them again with the date reader; dates
+    written with '-' read as before."""
+    rng = np.random.default_rng(7)
+    dates = [(f'{rng.integers(1, 29):02d}', f'{rng.integers(1, 13):02d}', str(rng.integers(1950, 2030)))
+             for _ in range(12)]
+    paths = [slashed_date(d, i, tmp_path / f'{i}.png') for i, d in enumerate(dates)]
+    truths = [''.join(d) for d in dates]
+    read = run('predict_2.py', *paths)
+    alone = run('predict_2.py', '--no-date-model', *paths)
+    assert read.returncode == alone.returncode == 0, read.stderr + alone.stderr
+    right = sum(line.split('\t')[1] == t for line, t in zip(read.stdout.splitlines(), truths))
+    right_alone = sum(line.split('\t')[1] == t for line, t in zip(alone.stdout.splitlines(), truths))
+    assert right >= 6 and right >= right_alone + 3, (read.stdout, alone.stdout)
+    dashed = number_picture('12052026', ['', '', '-', '', '-', '', '', '', ''], 3, tmp_path / 'dash.png')
+    assert run('predict_2.py', dashed).stdout == run('predict_2.py', '--no-date-model', dashed).stdout
+
+
+def test_date_model_option_chooses_the_date_reader(tmp_path):
+    """--date-model: a digit checkpoint or a missing folder is one clear line
+    and exit 1; the shipped date reader is loaded by default, not with
+    --no-date-model or --single."""
+    picture = os.path.join(ROOT, 'samples', '7.png')
+    for wrong, says in [(os.path.join(ROOT, 'models', 'model_2'), 'expected the number reader'),
+                        (tmp_path / 'none', 'no checkpoint at')]:
+        refused = run('predict_2.py', '--date-model', wrong, picture)
+        assert refused.returncode == 1 and 'Traceback' not in refused.stderr
+        assert refused.stderr.strip().splitlines() == [refused.stderr.strip()] and says in refused.stderr
+    from digits import Reader
+    assert Reader(2).numbers.date_prefix == tf_prefix(os.path.join(ROOT, 'models', 'dates'))
+    assert Reader(2, dates=False).numbers.dates is None
+
+
 @needs_mnist
 def test_mnist_digits_overlapping_more_than_the_training_numbers_read_right():
     """MNIST test digits pushed together until one runs into the other,
@@ -311,7 +437,8 @@ def test_tiny_reader_learns_save_and_restore_give_the_same(tmp_path):
     mnist = data.load(mnist_dir())
     args = types.SimpleNamespace(model=str(tmp_path / 'numbers'), steps=500, batch_size=16,
                                  learning_rate=0.003, seed=0, threads=None, logdir=None,
-                                 resume=False, dropout=0.0, average=0.9, validation=50, eval_every=None)
+                                 resume=False, dropout=0.0, average=0.9, validation=50, eval_every=None,
+                                 dates=False)
     number_training.train(args, mnist)
     model = number_model.NumberModel(args.model)
     crops = number_training.by_digit(*mnist['validation'])
@@ -522,6 +649,19 @@ def test_training_command_stops_on_ctrl_c_keeps_the_model_and_resumes(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     assert 'resuming from step' in resumed.stdout and 'replaced the model' in resumed.stdout
     assert os.path.isdir(folder / 'previous') and not os.path.isdir(folder / 'resume')
+
+
+@needs_mnist
+def test_training_command_trains_the_date_reader_into_its_own_folder(tmp_path):
+    from digits.train_cli import parse_numbers_args
+    assert os.path.normpath(parse_numbers_args(['--numbers', '--dates']).model).endswith(
+        os.path.join('models', 'dates'))
+    assert os.path.normpath(parse_numbers_args(['--numbers']).model).endswith(os.path.join('models', 'numbers'))
+    folder = tmp_path / 'dates'
+    made = run('create_model_2.py', '--numbers', '--dates', '--model', folder, '--batch-size', 4,
+               '--validation', 10, '--steps', 5)
+    assert made.returncode == 0, made.stderr
+    assert 'numbers read exactly' in made.stdout and os.path.isfile(folder / 'checkpoint')
 
 
 def test_training_command_bad_options_and_nothing_to_resume(tmp_path):
