@@ -58,13 +58,16 @@ def main():
                    help='the number reader, replacing the shipped one and its second opinions; '
                         'given again, another run of it')
     p.add_argument('--mnist-pngs', type=int, default=10000, help='how many test digits (0 to skip)')
+    p.add_argument('--date-model', help='the date reader (default: the shipped models/dates)')
+    p.add_argument('--no-date-model', dest='date_model', action='store_false', help='read without it')
     p.add_argument('--data-dir')
     args = p.parse_args()
     session.quiet_tensorflow(onednn=True)   # as digits.reading.Reader sets it, before TensorFlow loads
     from digits.reading import Reader
-    reader = Reader(2, args.model, args.numbers)    # as predict_2.py reads
+    reader = Reader(2, args.model, args.numbers, args.date_model)    # as predict_2.py reads
     classifier, numbers = reader.classifier, reader.numbers
-    print(f'model {classifier.prefix}, number reader {", ".join(numbers.prefixes)}')
+    print(f'model {classifier.prefix}, number reader {", ".join(numbers.prefixes)}, '
+          f'date reader {numbers.date_prefix}')
 
     if os.path.isdir(DEV_SET):
         scores = dev_set_accuracy(classifier, numbers=numbers)

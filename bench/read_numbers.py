@@ -199,12 +199,15 @@ def main():
     p.add_argument('--numbers', action='append',
                    help='the number reader, replacing the shipped one and its second opinions; '
                         'given again, another run of it')
+    p.add_argument('--date-model', help='the date reader (default: the shipped models/dates)')
+    p.add_argument('--no-date-model', dest='date_model', action='store_false', help='read without it')
     p.add_argument('--data-dir', help='MNIST (else $MNIST_DATA_DIR, ./MNIST_data)')
     args = p.parse_args()
     session.quiet_tensorflow(onednn=True)   # as digits.reading.Reader sets it, before TensorFlow loads
     from digits.reading import Reader
-    reader = Reader(2, args.model, args.numbers)     # as predict_2.py reads
-    print(f'model {reader.prefix}, number reader {", ".join(reader.numbers.prefixes)}')
+    reader = Reader(2, args.model, args.numbers, args.date_model)     # as predict_2.py reads
+    print(f'model {reader.prefix}, number reader {", ".join(reader.numbers.prefixes)}, '
+          f'date reader {reader.numbers.date_prefix}')
     test_numbers = synth.numbers(20, [2, 3, 4, 5, 6], seed=2024)    # as in tests/test_cli.py
     pairs = synth.numbers(40, [2], seed=7)
     with tempfile.TemporaryDirectory() as tmp:
