@@ -106,11 +106,12 @@ def main(argv=None):
     p.add_argument('--numbers', action='store_true',
                    help='(b, c) on pictures of written numbers of 2-6 digits instead of single digits '
                         '(target >= 200/s after start-up)')
+    p.add_argument('extra', nargs='*', help='options passed on to predict_2.py (after --)')
     args = p.parse_args(argv)
     if min(args.images, args.repeats, args.batch_repeats, args.separate) < 1:
         p.error('counts must be at least 1')
     py = sys.executable
-    predict = [py, 'predict_2.py']
+    predict = [py, 'predict_2.py', *args.extra]
 
     print(f'predict_2.py speed  (cpus {os.cpu_count()}, load average before '
           f'{" ".join(f"{x:.2f}" for x in os.getloadavg())})')
