@@ -138,26 +138,29 @@ def train_steps(sess, g, args, crops, start, writer, validation, save_state):
     warmup = round(0.03 * total)
     eval_every = args.eval_every or max(1, total // 10)
     progress, smooth, last_save = Progress(total, start), None, time.time()
-    for step, (x, labels, lengths, _) in batches(crops, args.seed, start, args.batch_size, args.dates):
-        if step >= total:
-            break
-        feed = {net.x: x, g['labels']: labels, g['lengths']: lengths, net.dropout: args.dropout,
-                g['lr']: learning_rate(step, total, args.learning_rate, warmup)}
-        _, loss = sess.run([g['train_op'], g['loss']], feed)
-        if not math.isfinite(loss):
-            raise FloatingPointError(f'loss became {loss} at step {step}; try a lower --learning-rate')
-        smooth = loss if smooth is None else SMOOTHING * smooth + (1 - SMOOTHING) * loss
-        done, values = step + 1, {'loss': smooth, 'lr': feed[g['lr']]}
-        evaluated = done % eval_every == 0 or done == total
-        if evaluated:
-            with averaged_weights(sess, net, g['average']):
-                values['val_acc'] = exact(sess, net, *validation)
-        if writer is not None:
-            write_summaries(writer, done, values)
-        progress.update(done, values, evaluated)
-        if time.time() - last_save > SAVE_EVERY:
-            save_state(done)
-            last_save = time.time()
+    # closed on the way out, Ctrl-C included, so that the thread making the
+    # next batch has stopped before the state is saved and TensorFlow shuts down
+    with contextlib.closing(batches(crops, args.seed, start, args.batch_size, args.dates)) as stream:
+        for step, (x, labels, lengths, _) in stream:
+            if step >= total:
+                break
+            feed = {net.x: x, g['labels']: labels, g['lengths']: lengths, net.dropout: args.dropout,
+                    g['lr']: learning_rate(step, total, args.learning_rate, warmup)}
+            _, loss = sess.run([g['train_op'], g['loss']], feed)
+            if not math.isfinite(loss):
+                raise FloatingPointError(f'loss became {loss} at step {step}; try a lower --learning-rate')
+            smooth = loss if smooth is None else SMOOTHING * smooth + (1 - SMOOTHING) * loss
+            done, values = step + 1, {'loss': smooth, 'lr': feed[g['lr']]}
+            evaluated = done % eval_every == 0 or done == total
+            if evaluated:
+                with averaged_weights(sess, net, g['average']):
+                    values['val_acc'] = exact(sess, net, *validation)
+            if writer is not None:
+                write_summaries(writer, done, values)
+            progress.update(done, values, evaluated)
+            if time.time() - last_save > SAVE_EVERY:
+                save_state(done)
+                last_save = time.time()
     return int(sess.run(g['step']))
 
 
