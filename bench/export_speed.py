@@ -117,7 +117,7 @@ def bench_numbers(mnist, count):
                                        export.calibration_lines(mnist))
         took = time.perf_counter() - start
         checkpoint = sizes.pop('prefix')
-        run = NumberModel(checkpoint).runs[0]
+        run = NumberModel(checkpoint).first
         serve = tf.saved_model.load(os.path.join(folder, 'saved_model', export.VERSION)).signatures['serving_default']
         rows = [('checkpoint (session)', lambda line: run.frames([line])[0], sum(
                     os.path.getsize(p) for p in (checkpoint + '.index', checkpoint + '.data-00000-of-00001'))),

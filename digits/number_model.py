@@ -10,7 +10,7 @@ probability (ctc.greedy_is_likeliest: a tenth to a half of the lines,
 docs/measured.md), and their graphs are built when a line first needs
 them, so a call of sure lines starts and reads as fast as with one run.
 The date reader (create_model_2.py --numbers --dates), given as `dates`,
-is kept the same way and reads only the lines read_dates is given.
+waits the same way and reads only the lines read_dates is given.
 
 Imports TensorFlow: call session.quiet_tensorflow() before importing this
 module (digits.reading.Reader does).
@@ -36,33 +36,31 @@ class NumberModel:
     """The number reader's runs, from folders or checkpoint prefixes (one
     path, or a list: the first reads every line, the others are second
     opinions), and `dates`, the date reader's, or None. Every checkpoint is
-    read at once, all but the first's weights kept until their graphs are
-    first needed; a mismatched or corrupt one is refused with
-    checkpoints.CheckpointError."""
+    read at once; a mismatched or corrupt one is refused with
+    checkpoints.CheckpointError. All but the first wait (Waiting) until a
+    line needs them."""
 
     def __init__(self, paths, dates=None):
         paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
         if not paths:
             raise ValueError('no number reader given')
-        first = Run(checkpoints.resolve(str(paths[0]), 2, hint=HINT))
-        expected = {name: var.shape.as_list() for name, var in first.net.weights.items()}
-        self.runs = [first]
-        self.waiting = [(prefix, weights_of(prefix, expected))
-                        for prefix in (checkpoints.resolve(str(p), 2, hint=HINT) for p in paths[1:])]
-        self.prefix = first.prefix
-        self.prefixes = [first.prefix] + [prefix for prefix, _ in self.waiting]
-        self.date_prefix = None if dates is None else checkpoints.resolve(str(dates), 2, hint=DATES_HINT)
-        self.dates = None if dates is None else (self.date_prefix, weights_of(self.date_prefix, expected))
-        self.lock = threading.Lock()
+        self.first = Run(checkpoints.resolve(str(paths[0]), 2, hint=HINT))
+        expected = {name: var.shape.as_list() for name, var in self.first.net.weights.items()}
+        self.opinions = [Waiting(checkpoints.resolve(str(p), 2, hint=HINT), expected) for p in paths[1:]]
+        self.prefix = self.first.prefix
+        self.prefixes = [self.prefix] + [w.prefix for w in self.opinions]
+        self.dates = None if dates is None else Waiting(checkpoints.resolve(str(dates), 2, hint=DATES_HINT),
+                                                        expected)
+        self.date_prefix = None if dates is None else self.dates.prefix
 
     def read(self, lines):
         """Line images (digits/lines.py) -> per line, its digits: a list of
         (digit, [10] probabilities, frame where it is surest)."""
-        frames = self.runs[0].frames(lines)
+        frames = self.first.frames(lines)
         unsure = [i for i, p in enumerate(frames) if not ctc.greedy_is_likeliest(p)]
-        if unsure and len(self.prefixes) > 1:
-            for k in range(1, len(self.prefixes)):
-                for i, p in zip(unsure, self.run(k).frames([lines[i] for i in unsure])):
+        if unsure and self.opinions:
+            for opinion in self.opinions:
+                for i, p in zip(unsure, opinion.run().frames([lines[i] for i in unsure])):
                     frames[i] = frames[i] + p
             for i in unsure:
                 frames[i] /= len(self.prefixes)
@@ -70,17 +68,26 @@ class NumberModel:
 
     def read_dates(self, lines):
         """Line images -> per line, the digits the date reader reads (as read gives them)."""
-        with self.lock:
-            if isinstance(self.dates, tuple):
-                self.dates = Run(*self.dates)
-        return [ctc.decode(p) for p in self.dates.frames(lines)]
+        return [ctc.decode(p) for p in self.dates.run().frames(lines)]
 
-    def run(self, k):
-        """The k-th run, its graph built the first time it is needed."""
+
+class Waiting:
+    """A run whose checkpoint is read whole and checked at once, so that it
+    cannot fail later, and whose graph is built the first time a line needs
+    it: a call whose lines never need it starts and reads as fast as without."""
+
+    def __init__(self, prefix, expected):
+        self.prefix = prefix
+        self.weights = weights_of(prefix, expected)
+        self.built = None
+        self.lock = threading.Lock()
+
+    def run(self):
+        """The Run, built the first time."""
         with self.lock:
-            while len(self.runs) <= k:
-                self.runs.append(Run(*self.waiting[len(self.runs) - 1]))
-        return self.runs[k]
+            if self.built is None:
+                self.built, self.weights = Run(self.prefix, self.weights), None
+        return self.built
 
 
 class Run:

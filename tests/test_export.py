@@ -240,7 +240,7 @@ def test_the_number_reader_exported_gives_what_its_checkpoint_gives(exported_num
     from digits.number_model import NumberModel
     assert sorted(os.listdir(exported_numbers)) == ['README.txt', 'model.tflite', 'model_int8.tflite', 'saved_model']
     batch = batch_lines(test_numbers[0][:50])
-    run_ = NumberModel(os.path.join(ROOT, 'models', 'numbers')).runs[0]
+    run_ = NumberModel(os.path.join(ROOT, 'models', 'numbers')).first
     want = run_.sess.run(run_.net.probabilities, {run_.net.x: batch})
     assert want.shape == (50, batch.shape[2] // STEP, 11)
     serve = tf.saved_model.load(os.path.join(exported_numbers, 'saved_model', '1')).signatures['serving_default']
