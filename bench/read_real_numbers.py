@@ -4,8 +4,10 @@
 
 Runs the real prediction path, `predict_2.py --json` over the folder's
 pictures (one process, as a user would), and prints the exact-match
-accuracy, the digit error rate (edit distance over the labels' digits)
-and the accuracy by number length. The labels (labels.csv, filename,label)
+accuracy, the digit error rate (edit distance over the labels' digits),
+the accuracy by number length, and how far confidence can be trusted: of
+the numbers whose every digit is read at least SURE (JSON 'confidence'),
+how many are right. The labels (labels.csv, filename,label)
 are the digits left to right. These pictures are for measuring only: the
 reader never trains on them.
 """
@@ -21,11 +23,12 @@ import time
 from digits.ctc import edit_distance
 from shared import ROOT
 
+SURE = (0.9, 0.99)   # confidences at which the numbers read that sure are counted
 DEFAULT = os.path.join(os.path.dirname(ROOT), 'shared', 'numbers-dev', 'orand_car_a')
 
 
 def read_folder(folder, extra):
-    """{file name: result or None}, and the seconds predict_2.py took."""
+    """{file name: label}, {file name: (result, confidence)}, and the seconds predict_2.py took."""
     with open(os.path.join(folder, 'labels.csv'), newline='') as f:
         labels = {row['filename']: row['label'] for row in csv.DictReader(f)}
     paths = [os.path.join(folder, name) for name in sorted(labels)]
@@ -33,8 +36,10 @@ def read_folder(folder, extra):
     out = subprocess.run([sys.executable, os.path.join(ROOT, 'predict_2.py'), '--json', *extra, *paths],
                          capture_output=True, text=True)
     seconds = time.perf_counter() - start
-    read = {os.path.basename(json.loads(line)['path']): json.loads(line)['result']
-            for line in out.stdout.splitlines()}
+    read = {}
+    for line in out.stdout.splitlines():
+        got = json.loads(line)
+        read[os.path.basename(got['path'])] = got['result'], got['confidence']
     return labels, read, seconds
 
 
@@ -51,7 +56,7 @@ def main():
     by_length = collections.defaultdict(lambda: [0, 0])
     misses = []
     for name, truth in labels.items():
-        got = read.get(name) or ''
+        got = read.get(name, ('', 0.0))[0] or ''
         exact += got == truth
         errors += edit_distance(got, truth)
         digits += len(truth)
@@ -65,6 +70,11 @@ def main():
     print(f'exact: {exact}/{n} ({exact / n:.1%})')
     print(f'digit error rate: {errors}/{digits} ({errors / digits:.2%})')
     print('by length: ' + ', '.join(f'{k}: {r}/{t}' for k, (r, t) in sorted(by_length.items())))
+    for sure in SURE:
+        taken = [name for name, (_, confidence) in read.items() if name in labels and confidence >= sure]
+        right = sum(read[name][0] == labels[name] for name in taken)
+        print(f'every digit read at least {sure} sure: {len(taken)} numbers, {right} of them right'
+              + (f' ({right / len(taken):.1%})' if taken else ''))
     for name, truth, got in misses[:args.show]:
         print(f'  {truth} read {got or "(nothing)"}  {name}')
 
