@@ -378,7 +378,7 @@ def test_dates_written_with_slashes_read_as_their_digits(tmp_path):
 def test_date_model_option_chooses_the_date_reader(tmp_path):
     """--date-model: a digit checkpoint or a missing folder is one clear line
     and exit 1; the shipped date reader is loaded by default, not with
-    --no-date-model or --single."""
+    --no-date-model or --single, its graph built only when a row needs it."""
     picture = os.path.join(ROOT, 'samples', '7.png')
     for wrong, says in [(os.path.join(ROOT, 'models', 'model_2'), 'expected the number reader'),
                         (tmp_path / 'none', 'no checkpoint at')]:
@@ -386,8 +386,14 @@ def test_date_model_option_chooses_the_date_reader(tmp_path):
         assert refused.returncode == 1 and 'Traceback' not in refused.stderr
         assert refused.stderr.strip().splitlines() == [refused.stderr.strip()] and says in refused.stderr
     from digits import Reader
-    assert Reader(2).numbers.date_prefix == tf_prefix(os.path.join(ROOT, 'models', 'dates'))
+    numbers = Reader(2).numbers
+    assert numbers.date_prefix == tf_prefix(os.path.join(ROOT, 'models', 'dates'))
     assert Reader(2, dates=False).numbers.dates is None
+    # its graph is built when a row is first read again, not before
+    line = np.zeros((HEIGHT, 64), np.float32)
+    numbers.read([line])
+    assert numbers.dates.built is None
+    assert numbers.read_dates([line]) == [[]] and numbers.dates.built is not None
 
 
 @needs_mnist
