@@ -8,7 +8,8 @@ tests/test_cli.py::test_numbers uses, plus 40 two-digit touching pairs, the
 hardest case for splitting, and (with MNIST at hand) 600 pairs of MNIST's
 test digits pushed together until their strokes meet: real handwriting,
 not our drawings; 400 numbers of such a pair and one or two MNIST digits
-apart; 100 dates of MNIST digits for each separator ('/', '-', '.');
+apart; 100 dates of MNIST digits for each separator ('/', '-', '.'), and
+how many of them print as written with --separators;
 and 30 numbers of 2-4 MNIST test digits, apart, in each
 of five photo conditions of bench/photo_conditions.py. Then pages of
 numbers written one under another (digits/rows.py), read as 'a b': 20 of
@@ -231,9 +232,16 @@ def main():
             print(f'MNIST pairs and photographed numbers: skipped ({e})')
             return
         for name, (paths, truths) in [('MNIST pairs', mnist_pairs(images, labels, tmp)),
-                                      ('MNIST pair and apart', mnist_mixed(images, labels, tmp))] + [
-                                      ('dates, ' + mark, dates(images, labels, tmp, mark)) for mark in '/-.']:
+                                      ('MNIST pair and apart', mnist_mixed(images, labels, tmp))]:
             print(f'{name:21s} {read_right(reader, paths, truths):3d}/{len(truths)}')
+        for mark in '/-.':
+            paths, truths = dates(images, labels, tmp, mark)
+            results = reader.read_prepared(prepare(paths, single=False))
+            right = sum(isinstance(r, list) and r.number == t for r, t in zip(results, truths))
+            written = sum(isinstance(r, list) and r.written == f'{t[:2]}{mark}{t[2:4]}{mark}{t[4:]}'
+                          for r, t in zip(results, truths))
+            print(f'{"dates, " + mark:21s} {right:3d}/{len(truths)}  '
+                  f'({written} with both {mark} printed by --separators)')
         for rows in (1, 2):
             for name in ('clean', 'shadow', 'lined', 'grid', 'pencil'):
                 right = read_photographed(reader, images.reshape(-1, 28, 28), labels, name, tmp, rows=rows)

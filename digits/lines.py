@@ -39,6 +39,14 @@ def to_line(ink, box):
     return np.clip(np.asarray(line, np.float32), 0, 1)
 
 
+def column_of(x, box, width):
+    """The column of a line image `width` wide, made by to_line from the
+    strokes' `box`, where column `x` of the ink lands."""
+    y0, y1, x0, x1 = box
+    margin = MARGIN * (y1 - y0)
+    return (x - (x0 - margin)) * width / (x1 - x0 + 2 * margin)
+
+
 def widened(line, factor):
     """The line image `factor` times wider (a multiple of STEP columns, at most MAX_WIDTH)."""
     width = min(MAX_WIDTH, max(STEP, int(round(line.shape[1] * factor / STEP)) * STEP))

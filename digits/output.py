@@ -9,10 +9,13 @@ from PIL import Image
 ENLARGED = 280   # px: the 28x28s written by --save-prepared, enlarged 10 times
 
 
-def describe(digits, top_k=None, min_confidence=None):
+def describe(digits, top_k=None, min_confidence=None, separators=False):
     """The text printed for one image's digits: [(28x28, probabilities [10])]
-    -> '42'; numbers written one under another (a Reading's breaks) -> '42 7'."""
+    -> '42'; numbers written one under another (a Reading's breaks) -> '42 7';
+    with `separators`, those written between the digits (a Reading's
+    separators) kept: '12-05-2026' (not with top_k)."""
     breaks = getattr(digits, 'breaks', ())
+    marks = getattr(digits, 'separators', {}) if separators and not top_k else {}
     if top_k:
         texts = [' '.join(f'{d}:{p[d]:.3f}' for d in np.argsort(-p)[:top_k]) for _, p in digits]
         between = (' | ', ' || ')     # (between digits, between rows)
@@ -20,15 +23,15 @@ def describe(digits, top_k=None, min_confidence=None):
         texts = ['?' if min_confidence is not None and p.max() < min_confidence else str(int(p.argmax()))
                  for _, p in digits]
         between = ('', ' ')
-    return ''.join((between[i in breaks] if i else '') + text for i, text in enumerate(texts))
+    return ''.join((between[i in breaks] if i else '') + marks.get(i, '') + text for i, text in enumerate(texts))
 
 
-def as_json(path, digits, min_confidence=None):
+def as_json(path, digits, min_confidence=None, separators=False):
     """The JSON line printed for one image's digits (--json)."""
     doubtful = [bool(min_confidence is not None and p.max() < min_confidence) for _, p in digits]
     return json.dumps({
         'path': path,
-        'result': describe(digits, None, min_confidence),
+        'result': describe(digits, None, min_confidence, separators),
         'confidence': round(float(min(p.max() for _, p in digits)), 4),
         'uncertain': any(doubtful),
         'digits': [{'digit': int(p.argmax()), 'confidence': round(float(p.max()), 4),

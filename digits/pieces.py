@@ -15,6 +15,7 @@ from .lines import strokes_box, to_line
 from .masks import around
 from .normalise import prepare_digit, prepare_widths, stretched
 from .rows import row_of_each
+from .separators import separators_in
 
 
 MIN_ASPECT = 0.6   # width over height below which a piece is one digit (a 1 touching a 0 is about 0.7)
@@ -34,8 +35,11 @@ STRAY_GAP = 0.5    # a speck further than this many tallest heights from all ink
 
 class Candidates(list):
     """digit_candidates' entries, and `line`: the picture's ink as the number
-    reader takes it (digits/lines.py), None with `single` or for a stretched scan."""
+    reader takes it (digits/lines.py), None with `single` or for a stretched
+    scan; `separators`: the separators written in it, [(column of the line,
+    mark)] (digits/separators.py)."""
     line = None
+    separators = ()
 
 
 class Page(list):
@@ -82,7 +86,9 @@ def number_candidates(ink, mask, found):
     """digit_candidates' Candidates for the ink of one row of writing, its
     pieces `found` (see pieces)."""
     entries = Candidates()
-    entries.line = to_line(ink, strokes_box(mask))
+    strokes = strokes_box(mask)
+    entries.line = to_line(ink, strokes)
+    entries.separators = separators_in(ink, mask, found, strokes, entries.line.shape[1])
     for m in group_digits(mask, found):
         box = around(m)   # all that crop() looks at: the same digit, found faster
         digit_ink, digit_mask = ink[box], m[box]

@@ -43,6 +43,9 @@ def parse_args(model_number, argv=None):
                    help='read without the date reader')
     p.add_argument('--single', action='store_true',
                    help='read each picture as one digit, never as a number')
+    p.add_argument('--separators', action='store_true',
+                   help="keep the separators written between a number's digits: '.', ',', '-', and "
+                        "the '/' of a date the date reader reads (default: digits only; not with --top-k)")
     p.add_argument('--json', action='store_true', help='one JSON object per line')
     p.add_argument('--top-k', type=int, metavar='K', help='show the K most likely digits')
     p.add_argument('--min-confidence', type=float, metavar='P',
@@ -147,8 +150,8 @@ def read_and_print(model_number, argv):
         if args.save_prepared:
             save_prepared(args.save_prepared, name, digits)
         if args.json:
-            print(as_json(path, digits, args.min_confidence))
+            print(as_json(path, digits, args.min_confidence, args.separators))
         else:
-            text = describe(digits, args.top_k, args.min_confidence)
+            text = describe(digits, args.top_k, args.min_confidence, args.separators)
             print(text if alone else f'{path}\t{text}')
     return cli.EXIT_FAILED if failed else 0

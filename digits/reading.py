@@ -23,6 +23,7 @@ from .decode import ImageError
 from .lines import digit_at
 from .normalise import shown
 from .preparing import prepare, prepare_one
+from .separators import between_digits
 
 
 MODELS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'models')
@@ -59,13 +60,21 @@ class Digit(NamedTuple):
 class Reading(list):
     """The digits read in one picture, left to right (a list of Digit); for
     numbers written one under another, row after row, `breaks` the indices
-    of the digits that begin a new row."""
+    of the digits that begin a new row; `separators`, {k: the separators
+    written before digit k} (digits/separators.py)."""
     breaks = ()
+    separators = {}
 
     @property
     def number(self):
         """The digits as a string, e.g. '2026'; rows apart by a space: '12 2026'."""
         return ''.join((' ' if i in self.breaks else '') + str(d.digit) for i, d in enumerate(self))
+
+    @property
+    def written(self):
+        """The number with its separators, as written: '12-05-2026', '1.990'."""
+        return ''.join((' ' if i in self.breaks else '') + self.separators.get(i, '') + str(d.digit)
+                       for i, d in enumerate(self))
 
     @property
     def confidence(self):
@@ -172,7 +181,10 @@ def joined(results, rows):
             out.append(part[0])
             continue
         out.append(Reading(d for r in read for d in r))
-        out[-1].breaks = tuple(int(k) for k in np.cumsum([len(r) for r in read])[:-1])
+        starts = np.cumsum([0] + [len(r) for r in read])
+        out[-1].breaks = tuple(int(k) for k in starts[1:-1])
+        out[-1].separators = {int(start) + k: mark for start, r in zip(starts, read)
+                              for k, mark in r.separators.items()}
     return out
 
 
@@ -249,9 +261,14 @@ def read_rows(classifier, prepared, mapper=map, batch=BATCH, numbers=None, tempe
                 digits.append(whole)
             i += 1
         digits = [(image, calibrated(p, temperature)) for image, p in digits]
+        results.append(Reading())
         if n in numbers_read:
-            digits = by_number(digits, numbers_read[n], entries.line, most.get(n, 0.0))
-        results.append(Reading(Digit(*d) for d in digits))
+            number = numbers_read[n]
+            digits = by_number(digits, number, entries.line, most.get(n, 0.0))
+            if len(number) == len(digits):     # where the number reader read each digit
+                results[-1].separators = between_digits(entries.separators,
+                                                        [(f + 0.5) * lines.STEP for _, _, f in number])
+        results[-1].extend(Digit(*d) for d in digits)
     if numbers is not None and numbers.dates is not None:
         reread_dates(numbers, pictures, results)
     return results
@@ -340,21 +357,25 @@ def reread_dates(numbers, pictures, results):
     if not rows:
         return
     for n, date in zip(rows, numbers.read_dates([pictures[n].line for n in rows])):
-        if date_with_slashes_read(results[n].number, ''.join(str(d) for d, _, _ in date)):
+        slashes = date_with_slashes_read(results[n].number, ''.join(str(d) for d, _, _ in date))
+        if slashes:
             results[n] = Reading(Digit(digit_at(pictures[n].line, frame), p) for _, p, frame in date)
+            results[n].separators = {k: '/' for k in slashes}
 
 
 def date_with_slashes_read(read, date):
     """Whether `read` (digits, a str) is `date` with one digit more at each
     boundary of a date: `date` cut into a day and a month of one or two
-    digits and a year of two or four (12/5/2026 read 121512026)."""
+    digits and a year of two or four (12/5/2026 read 121512026). If so,
+    where in `date` the slashes were (the digits they come before, (2, 3)
+    for 12/5/2026); else None."""
     for day in (1, 2):
         for month in (1, 2):
             i, j = day, day + month
             if (len(date) - j in (2, 4) and len(read) == len(date) + 2
                     and read == date[:i] + read[i] + date[i:j] + read[j + 1] + date[j:]):
-                return True
-    return False
+                return i, j
+    return None
 
 
 def by_number(digits, number, line, several):

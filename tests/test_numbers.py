@@ -3,6 +3,7 @@ restored, and whole numbers read through predict_2.py."""
 import glob
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -326,6 +327,8 @@ def test_a_date_reader_reading_is_taken_only_for_a_digit_more_at_each_date_bound
                                                                     'error: not a picture']
     assert len(numbers.lines) == 3          # the three rows of 6-10 digits, not the error
     assert got[0][1].image.shape == (28, 28) and got[0][1].image.max() > 0   # drawn from the line
+    assert got[0].separators == {2: '/', 4: '/'} and got[0].written == '21/12/20'   # where the slashes were
+    assert date_with_slashes_read('121512026', '1252026') == (2, 3)
     short = results('12345')
     reread_dates(numbers, [Picture()], short)
     assert short[0].number == '12345' and len(numbers.lines) == 3           # 5 digits: not read again
@@ -371,6 +374,17 @@ def test_dates_written_with_slashes_read_as_their_digits(tmp_path):
     right_alone = sum(line.split('\t')[1] == t for line, t in zip(alone.stdout.splitlines(), truths))
     # measured: 8 of 20 read right, 2 without the date reader (bench/read_numbers.py: 36 and 17 of 100)
     assert right >= right_alone + 4, (read.stdout, alone.stdout)
+    # with --separators, the dates the date reader mended are printed with their slashes
+    kept = run('predict_2.py', '--separators', *paths).stdout.splitlines()
+    mended = 0
+    for plain, first, marked, groups in zip(read.stdout.splitlines(), alone.stdout.splitlines(), kept, dates):
+        plain, first, marked = (line.split('\t')[1] for line in (plain, first, marked))
+        slashes = re.sub(r'[.,-]', '', marked)      # (an MNIST digit's broken stroke may read as a ',')
+        assert slashes.replace('/', '') == plain
+        if plain != first and plain == ''.join(groups):
+            assert slashes == '/'.join(groups)
+            mended += 1
+    assert mended >= 4
     dashed = number_picture('12052026', ['', '', '-', '', '-', '', '', '', ''], 3, tmp_path / 'dash.png')
     assert run('predict_2.py', dashed).stdout == run('predict_2.py', '--no-date-model', dashed).stdout
 
