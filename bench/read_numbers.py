@@ -236,7 +236,7 @@ def main():
             print(f'{name:21s} {read_right(reader, paths, truths):3d}/{len(truths)}')
         for mark in '/-.':
             paths, truths = dates(images, labels, tmp, mark)
-            results = reader.read_prepared(prepare(paths, single=False))
+            results = reader.read_prepared(prepare(paths, single=False, separators=True))
             right = sum(isinstance(r, list) and r.number == t for r, t in zip(results, truths))
             written = sum(isinstance(r, list) and r.written == f'{t[:2]}{mark}{t[2:4]}{mark}{t[4:]}'
                           for r, t in zip(results, truths))

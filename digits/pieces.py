@@ -47,7 +47,7 @@ class Page(list):
     Candidates of each row, top to bottom (digits/rows.py)."""
 
 
-def digit_candidates(img, single=False):
+def digit_candidates(img, single=False, separators=False):
     """The digits in a Pillow image, left to right: Candidates [(whole, piece)],
     or for numbers written one under another, a Page of those, a row each.
 
@@ -55,7 +55,8 @@ def digit_candidates(img, single=False):
     stretched scan); piece: its (ink, mask), cropped, when it is wide
     enough to be touching digits, else None: `cut_candidates` cuts it only
     if the model's head takes it for several. With `single`, all the ink
-    is one digit.
+    is one digit. With `separators`, each row's Candidates note the
+    separators written in it (digits/separators.py).
     """
     ink, mask = ink_map(img)
     if stretched(mask):
@@ -64,12 +65,14 @@ def digit_candidates(img, single=False):
         return Candidates([(prepare_digit(ink, mask), None)])
     found = pieces(mask)
     rows = rows_of_pieces(found)
+    marks_ink = ink if separators else None
     if len(rows) == 1:
-        return number_candidates(ink, mask, found)
+        return number_candidates(ink, mask, found, marks_ink)
     page = Page()
     for mine in rows:
         row = np.logical_or.reduce([p[4] for p in mine])
-        page.append(number_candidates(np.where(ndimage.binary_dilation(row, iterations=2), ink, 0), row, mine))
+        page.append(number_candidates(np.where(ndimage.binary_dilation(row, iterations=2), ink, 0), row, mine,
+                                      marks_ink))
     return page
 
 
@@ -82,13 +85,16 @@ def rows_of_pieces(found):
     return [[p for p, row in zip(found, rows) if row == k] for k in range(max(rows) + 1)]
 
 
-def number_candidates(ink, mask, found):
+def number_candidates(ink, mask, found, marks_ink=None):
     """digit_candidates' Candidates for the ink of one row of writing, its
-    pieces `found` (see pieces)."""
+    pieces `found` (see pieces); the separators are looked for in
+    `marks_ink`, the whole picture's ink (a row's `ink` keeps only what
+    lies near its strokes, not its dots), if given."""
     entries = Candidates()
     strokes = strokes_box(mask)
     entries.line = to_line(ink, strokes)
-    entries.separators = separators_in(ink, mask, found, strokes, entries.line.shape[1])
+    if marks_ink is not None:
+        entries.separators = separators_in(marks_ink, mask, found, strokes, entries.line.shape[1])
     for m in group_digits(mask, found):
         box = around(m)   # all that crop() looks at: the same digit, found faster
         digit_ink, digit_mask = ink[box], m[box]

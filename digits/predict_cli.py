@@ -109,11 +109,11 @@ def open_reader(model_number, args):
 def read_pictures(model_number, args, paths, pool):
     """Per path, its Reading (digits.reading), or an error message."""
     if pool is None:
-        prepared = prepare(paths, args.single)
+        prepared = prepare(paths, args.single, args.separators)
         if not any(isinstance(p, list) for p in prepared):
             return prepared                  # nothing to read: no need to start TensorFlow
     else:
-        prepared = prepare_in_background(pool, paths, args.single)
+        prepared = prepare_in_background(pool, paths, args.single, args.separators)
     reader = open_reader(model_number, args)
     if not (reader.tells_touching or args.single):
         print(f'note: {reader.prefix} was saved before models learnt to tell touching '

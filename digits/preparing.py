@@ -17,11 +17,11 @@ FEW = 16   # pictures below which worker processes are not worth starting
 PATIENCE = 5   # seconds the workers get to stop before they are killed
 
 
-def prepare_one(path, single=False):
+def prepare_one(path, single=False, separators=False):
     """pieces.digit_candidates' entries for one picture (a path, Pillow image
     or array), or its error message (a str, naming the file)."""
     try:
-        return digit_candidates(as_image(path), single)
+        return digit_candidates(as_image(path), single, separators)
     except ImageError as e:
         message = str(e)
         if not isinstance(path, (str, os.PathLike)) or message.startswith(os.fspath(path)):
@@ -29,9 +29,9 @@ def prepare_one(path, single=False):
         return f'{os.fspath(path)}: {message}'
 
 
-def prepare(paths, single):
+def prepare(paths, single, separators=False):
     """prepare_one for every path, in order."""
-    return [prepare_one(path, single) for path in paths]
+    return [prepare_one(path, single, separators) for path in paths]
 
 
 def start_workers(count):
@@ -65,7 +65,7 @@ def start_worker():
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def prepare_in_background(pool, paths, single):
+def prepare_in_background(pool, paths, single, separators=False):
     """prepare_one for every path, by the workers: an iterator, in order."""
-    return pool.imap(functools.partial(prepare_one, single=single), paths,
+    return pool.imap(functools.partial(prepare_one, single=single, separators=separators), paths,
                      chunksize=max(1, min(64, len(paths) // (4 * os.cpu_count()))))

@@ -13,6 +13,7 @@ so that pictures can be prepared (digits.preparing) while it loads.
 """
 import functools
 import os
+import types
 from typing import NamedTuple
 
 import numpy as np
@@ -63,7 +64,7 @@ class Reading(list):
     of the digits that begin a new row; `separators`, {k: the separators
     written before digit k} (digits/separators.py)."""
     breaks = ()
-    separators = {}
+    separators = types.MappingProxyType({})     # none, unless looked for (Reader.read)
 
     @property
     def number(self):
@@ -72,7 +73,8 @@ class Reading(list):
 
     @property
     def written(self):
-        """The number with its separators, as written: '12-05-2026', '1.990'."""
+        """The number with its separators, as written: '12-05-2026', '1.990'
+        (read with separators=True; else as `number`)."""
         return ''.join((' ' if i in self.breaks else '') + self.separators.get(i, '') + str(d.digit)
                        for i, d in enumerate(self))
 
@@ -110,17 +112,18 @@ class Reader:
             self.numbers = NumberModel(numbers or shipped_number_reader(),
                                        shipped_date_reader() if dates is None else dates or None)
 
-    def read(self, picture, single=False):
-        """One picture -> its Reading; raises ImageError if it cannot be read."""
-        result = self.read_prepared([prepare_one(picture, single)])[0]
+    def read(self, picture, single=False, separators=False):
+        """One picture -> its Reading; raises ImageError if it cannot be read.
+        With `separators`, its separators are looked for (Reading.written)."""
+        result = self.read_prepared([prepare_one(picture, single, separators)])[0]
         if isinstance(result, str):
             raise ImageError(result)
         return result
 
-    def read_many(self, pictures, single=False):
+    def read_many(self, pictures, single=False, separators=False):
         """Pictures -> a Reading each, or the ImageError that picture gave."""
         return [ImageError(r) if isinstance(r, str) else r
-                for r in self.read_prepared(prepare(pictures, single))]
+                for r in self.read_prepared(prepare(pictures, single, separators))]
 
     def read_prepared(self, prepared, mapper=map):
         """preparing.prepare's entries (or an iterator over them) -> a Reading
@@ -181,9 +184,9 @@ def joined(results, rows):
             out.append(part[0])
             continue
         out.append(Reading(d for r in read for d in r))
-        starts = np.cumsum([0] + [len(r) for r in read])
-        out[-1].breaks = tuple(int(k) for k in starts[1:-1])
-        out[-1].separators = {int(start) + k: mark for start, r in zip(starts, read)
+        offsets = np.cumsum([0] + [len(r) for r in read])
+        out[-1].breaks = tuple(int(k) for k in offsets[1:-1])
+        out[-1].separators = {int(offset) + k: mark for offset, r in zip(offsets, read)
                               for k, mark in r.separators.items()}
     return out
 
@@ -261,14 +264,13 @@ def read_rows(classifier, prepared, mapper=map, batch=BATCH, numbers=None, tempe
                 digits.append(whole)
             i += 1
         digits = [(image, calibrated(p, temperature)) for image, p in digits]
-        results.append(Reading())
-        if n in numbers_read:
-            number = numbers_read[n]
+        number = numbers_read.get(n)
+        if number is not None:
             digits = by_number(digits, number, entries.line, most.get(n, 0.0))
-            if len(number) == len(digits):     # where the number reader read each digit
-                results[-1].separators = between_digits(entries.separators,
-                                                        [(f + 0.5) * lines.STEP for _, _, f in number])
-        results[-1].extend(Digit(*d) for d in digits)
+        results.append(Reading(Digit(*d) for d in digits))
+        marks = getattr(entries, 'separators', ())
+        if marks and number and len(number) == len(digits):     # the number reader placed each digit
+            results[-1].separators = between_digits(marks, [(f + 0.5) * lines.STEP for _, _, f in number])
     if numbers is not None and numbers.dates is not None:
         reread_dates(numbers, pictures, results)
     return results
@@ -364,11 +366,11 @@ def reread_dates(numbers, pictures, results):
 
 
 def date_with_slashes_read(read, date):
-    """Whether `read` (digits, a str) is `date` with one digit more at each
-    boundary of a date: `date` cut into a day and a month of one or two
-    digits and a year of two or four (12/5/2026 read 121512026). If so,
-    where in `date` the slashes were (the digits they come before, (2, 3)
-    for 12/5/2026); else None."""
+    """Where the slashes were in `date` (the indices of the digits they come
+    before: (2, 3) for 12/5/2026) if `read` (digits, a str) is `date` with
+    one digit more at each boundary of a date: `date` cut into a day and a
+    month of one or two digits and a year of two or four (12/5/2026 read
+    121512026); else None."""
     for day in (1, 2):
         for month in (1, 2):
             i, j = day, day + month

@@ -29,8 +29,8 @@ DASH = 0.25, 1.2, 0.2   # a dash is this long to this long, at most this thick..
 FLAT = 1.8     # ...at least this many times as long as thick...
 MIDDLE = 0.25, 0.7   # ...with its middle this far down the digits
 DOT = 0.3      # a dot or comma is at most this wide...
-LOW = 0.7      # ...with its middle at least this far down; a comma is taller than wide
-               # and reaches below the digits
+LOW, LOWEST = 0.7, 1.2   # ...with its middle this far down; a comma is taller than
+                         # wide and reaches below the digits
 # A dot or comma is at least as wide and tall as PEN of the digits' stroke width, a
 # dash as thick as PEN_DASH of it; every separator as dark as STRONG at its darkest
 # (1: the ink's typical strength, digits/ink.py):
@@ -70,7 +70,7 @@ def kind(w, h, middle, below):
         return None
     if DASH[0] <= w <= DASH[1] and h <= DASH[2] and w >= FLAT * h and MIDDLE[0] <= middle <= MIDDLE[1]:
         return '-'
-    if w <= DOT and middle >= LOW:
+    if w <= DOT and LOW <= middle <= LOWEST:
         return ',' if h >= 1.5 * w and below else '.'
     return None
 

@@ -20,7 +20,8 @@ def test_a_separator_is_told_by_its_shape_and_place():
     assert kind(0.5, 0.1, 0.5, False) == '-'           # long, thin, at mid-height
     assert kind(0.12, 0.12, 0.95, False) == '.'        # small, on the line
     assert kind(0.1, 0.3, 0.9, True) == ','            # taller, reaching below the digits
-    assert kind(0.1, 0.3, 0.9, False) == '.'           # taller, but not below: a dot drawn as a stroke
+    assert kind(0.1, 0.2, 0.85, False) == '.'          # taller, but not below: a dot drawn as a stroke
+    assert kind(0.12, 0.12, 2.5, True) is None         # far below the digits: not between them
     assert kind(0.5, 0.1, 0.95, False) is None         # long and low: an underline's piece
     assert kind(0.12, 0.12, 0.4, False) is None        # small, in the air: a stray mark
     assert kind(0.1, 0.6, 0.5, False) is None          # as tall as a digit: a 1, or a '/'
@@ -67,13 +68,32 @@ def test_separators_are_found_in_the_ink_map_and_land_where_the_line_shows_them(
 
 
 @quick
+def test_separators_are_looked_for_in_each_row_only_when_asked():
+    """digit_candidates(..., separators=True) notes each row's own
+    separators, dots included (which finding the ink drops as specks);
+    without it, none are looked for."""
+    from PIL import Image
+    from digits.pieces import Page, digit_candidates
+    top, _ = row_of_rings([(55, 52, 5, 5, 1.0), (105, 38, 18, 4, 1.0)])
+    bottom, _ = row_of_rings([(115, 38, 18, 4, 1.0)])
+    page = Image.fromarray((255 - 255 * np.vstack([top, bottom])).astype(np.uint8))
+    rows = digit_candidates(page, separators=True)
+    assert isinstance(rows, Page) and [[m for _, m in r.separators] for r in rows] == [['.', '-'], ['-']]
+    assert all(r.separators == () for r in digit_candidates(page))
+    one_row = Image.fromarray((255 - 255 * top).astype(np.uint8))
+    assert [m for _, m in digit_candidates(one_row, separators=True).separators] == ['.', '-']
+
+
+@quick
 def test_separators_of_rows_are_kept_with_their_digits():
     def reading(text, separators):
         r = Reading(Digit(np.zeros((28, 28)), np.eye(10)[int(c)]) for c in text)
         r.separators = separators
         return r
-    page, = joined([reading('1990', {1: '.'}), reading('1205', {2: '-'})], [2])
+    page, alone, other = joined([reading('1990', {1: '.'}), reading('1205', {2: '-'}), reading('12', {1: ','}),
+                                 reading('3', {}), reading('456', {1: '-', 2: '.'})], [2, 1, 2])
     assert page.number == '1990 1205' and page.written == '1.990 12-05'
+    assert alone.written == '1,2' and other.written == '3 4-5.6'
     assert reading('2026', {}).written == '2026'
 
 
