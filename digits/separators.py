@@ -3,17 +3,16 @@
 The readers read digits only, so a separator is left out of the number (a
 cheque's 1.990 reads 1990). With `predict_2.py --separators` they are put
 back. A piece of ink much shorter than the digits, in none of their
-columns, is a separator by its shape and place: a dash is wide and at
-mid-height, a dot small and on the line, a comma taller, reaching below it.
-A dot is far smaller than a digit, so finding the ink drops it as a speck
-(digits/clean.py); it is looked for in the ink map itself, and must be
-about as wide as the pen and as dark as the digits, as every separator,
-so that grain, specks and what is left of a printed line or pattern are
-not taken for dots or dashes.
-Each is printed between the two digits read either side of it (`between_digits`;
-specks, underlines and marks before the first digit or after the last,
-such as a cheque's closing '.-', are left out). A '/' is as tall as a
-digit and shaped like a 1, so only the date reader says where slashes are
+columns, is a separator by its shape and place: a dash is long and thin,
+at mid-height; a dot small and on the line; a comma taller, reaching
+below it. Finding the ink drops a dot as a speck (digits/clean.py), so
+separators are looked for in the ink map itself; each must be about as
+wide as the pen and as dark as the digits' ink, so that grain, specks and
+what is left of a printed line or pattern are not taken for one.
+Each is printed between the two digits read either side of it
+(`between_digits`); marks before the first digit or after the last, such
+as a cheque's closing '.-', are left out. A '/' is as tall as a digit and
+shaped like a 1, so only the date reader says where slashes are
 (digits/reading.py, reread_dates).
 """
 import numpy as np
