@@ -23,6 +23,7 @@ from .calibration import calibrated
 from .decode import ImageError
 from .lines import digit_at
 from .normalise import shown
+from .output import describe
 from .preparing import prepare, prepare_one
 from .separators import between_digits
 
@@ -69,14 +70,13 @@ class Reading(list):
     @property
     def number(self):
         """The digits as a string, e.g. '2026'; rows apart by a space: '12 2026'."""
-        return ''.join((' ' if i in self.breaks else '') + str(d.digit) for i, d in enumerate(self))
+        return describe(self)
 
     @property
     def written(self):
         """The number with its separators, as written: '12-05-2026', '1.990'
         (read with separators=True; else as `number`)."""
-        return ''.join((' ' if i in self.breaks else '') + self.separators.get(i, '') + str(d.digit)
-                       for i, d in enumerate(self))
+        return describe(self, separators=True)
 
     @property
     def confidence(self):
