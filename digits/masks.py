@@ -18,10 +18,12 @@ def stroke_width(mask):
 
 
 def around(mask, margin=2):
-    """The box of `mask`'s strokes, widened by `margin` pixels (as slices)."""
-    ys, xs = np.nonzero(mask)
-    return (slice(max(0, ys.min() - margin), ys.max() + margin + 1),
-            slice(max(0, xs.min() - margin), xs.max() + margin + 1))
+    """The box of `mask`'s strokes, widened by `margin` pixels (as slices).
+    (Found from the rows and columns with ink: many times faster than
+    listing every inked pixel, and called for every digit.)"""
+    ys, xs = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return (slice(max(0, ys[0] - margin), ys[-1] + margin + 1),
+            slice(max(0, xs[0] - margin), xs[-1] + margin + 1))
 
 
 def crop(ink, mask):
