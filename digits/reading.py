@@ -20,6 +20,7 @@ import numpy as np
 
 from . import lines, pieces, session
 from .calibration import calibrated
+from .ctc import frames_in
 from .decode import ImageError
 from .lines import digit_at
 from .normalise import shown
@@ -342,8 +343,17 @@ def second_look(numbers, pictures, numbers_read, several):
     wide = [lines.widened(pictures[n].line, WIDER) for n in looks]
     for n, line, number in zip(looks, wide, numbers.read(wide)):
         if found(n, number) and (len(pictures[n]) == 1 or len(number) > len(numbers_read[n])):
-            wider = line.shape[1] / pictures[n].line.shape[1]     # under WIDER near MAX_WIDTH
-            numbers_read[n] = [(d, p, int(frame / wider)) for d, p, frame in number]
+            numbers_read[n] = [(d, p, frame_on(pictures[n].line, line, frame)) for d, p, frame in number]
+
+
+def frame_on(line, wide, frame):
+    """The frame of `line` whose centre is nearest that of `frame` of `wide`,
+    the line read widened (second_look). Its number scaled down and
+    truncated moved a digit up to a frame (STEP columns) left, enough to
+    put a separator (read_rows) on the wrong side of it."""
+    wider = wide.shape[1] / line.shape[1]     # under WIDER near MAX_WIDTH
+    nearest = int(round((frame + 0.5) / wider - 0.5))
+    return min(max(0, nearest), frames_in(line.shape[1], lines.STEP) - 1)
 
 
 def reread_dates(numbers, pictures, results):

@@ -291,6 +291,38 @@ def test_a_piece_the_head_takes_for_several_is_read_again_wider():
 
 
 @quick
+@pytest.mark.parametrize('width', [40, 42, 44, 300])
+def test_a_second_look_puts_each_digit_on_the_nearest_frame_of_the_line(width):
+    """reading.second_look: a digit read at a frame of the widened line is put
+    on the frame of the line whose centre is nearest that frame's centre, not
+    on the frame number scaled down and truncated, which was up to a frame left
+    (with 44 columns, read 64 wide, frame 1's centre is at column 4.1 of the
+    line: frame 1, not 0) and could put a separator on the wrong side of it.
+    The widths: WIDER exactly (40), not a multiple of STEP (42), rounded to
+    one (44) and capped at MAX_WIDTH (300)."""
+    from digits.lines import widened
+    from digits.reading import SEVERAL, WIDER, second_look
+
+    class Numbers:      # reads a digit, surely, at every frame of a wide line
+        def read(self, lines):
+            return [[(f % 10, np.eye(10)[f % 10], f) for f in range(ctc.frames_in(line.shape[1], STEP))]
+                    for line in lines]
+
+    class Picture(list):     # one piece, and its line
+        line = np.zeros((HEIGHT, width), np.float32)
+
+    read = {0: [(0, np.eye(10)[0], 0)]}
+    second_look(Numbers(), [Picture([None])], read, {0: (SEVERAL + 1) / 2})
+    wide = widened(Picture.line, WIDER).shape[1]
+    assert wide != width and len(read[0]) == ctc.frames_in(wide, STEP)
+    centres = [(g + 0.5) * STEP for g in range(ctc.frames_in(width, STEP))]   # the line's frames'
+    for f, (_, _, frame) in enumerate(read[0]):
+        centre = (f + 0.5) * STEP * width / wide     # of frame f of the wide line, on the line
+        assert isinstance(frame, int) and 0 <= frame < len(centres)
+        assert abs(centres[frame] - centre) == pytest.approx(min(abs(c - centre) for c in centres)), f
+
+
+@quick
 def test_a_date_reader_reading_is_taken_only_for_a_digit_more_at_each_date_boundary():
     """reading.reread_dates: a row of 6-10 digits is read again by the date
     reader, whose reading is taken only if the first is it with one digit
