@@ -45,7 +45,8 @@ def parse_args(model_number, argv=None):
                    help='read each picture as one digit, never as a number')
     p.add_argument('--separators', action='store_true',
                    help="keep the separators written between a number's digits: '.', ',', '-', and "
-                        "the '/' of a date the date reader reads (default: digits only; not with --top-k)")
+                        "the '/' of a date the date reader reads (default: digits only; not with "
+                        "--top-k, --serve or --evaluate)")
     p.add_argument('--json', action='store_true', help='one JSON object per line')
     p.add_argument('--top-k', type=int, metavar='K', help='show the K most likely digits')
     p.add_argument('--min-confidence', type=float, metavar='P',
@@ -83,6 +84,12 @@ def parse_args(model_number, argv=None):
         p.error('--min-confidence must be between 0 and 1')
     if args.report and not args.evaluate:
         p.error('--report goes with --evaluate')
+    if args.separators and args.top_k is not None:
+        p.error("--separators prints the number as written: not with --top-k, which prints each digit's choices")
+    if args.separators and args.serve:
+        p.error('--separators prints the number as written: not with --serve, which answers digits only')
+    if args.separators and args.evaluate:
+        p.error('--separators prints the number as written: not with --evaluate, whose labels are digits only')
     if args.save_prepared and os.path.exists(args.save_prepared) and not os.path.isdir(args.save_prepared):
         p.error(f'--save-prepared: {args.save_prepared} is a file, not a folder')
     args.model_number = model_number

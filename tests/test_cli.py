@@ -148,6 +148,22 @@ def test_top_k(model):
     assert all(0 <= p <= 1 for p in probs) and sum(probs) <= 1.001
 
 
+@pytest.mark.parametrize('args, message', [
+    (['--top-k', '3', sample('7.png')], "not with --top-k, which prints each digit's choices"),
+    (['--serve', '--port', '0'], 'not with --serve, which answers digits only'),
+    (['--evaluate', 'samples'], 'not with --evaluate, whose labels are digits only'),
+], ids=['top_k', 'serve', 'evaluate'])
+def test_separators_with_an_option_that_would_ignore_them_is_a_usage_error(args, message):
+    """--separators with an option that prints no number as written was
+    ignored without a word; it is refused before anything is read (or served:
+    a timeout, not a hang, if it were not)."""
+    result = run(SCRIPT, '--separators', *args, timeout=120)
+    assert result.returncode == 2 and 'Traceback' not in result.stderr, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == \
+        f'{SCRIPT}: error: --separators prints the number as written: {message}'
+    assert result.stdout == ''
+
+
 def test_min_confidence_one_prints_question_mark(model):
     result = predict(model, '--min-confidence', '1.0', sample('7.png'))
     assert result.stdout == '?\n'
