@@ -84,7 +84,7 @@ def parse_args(model_number, argv=None):
         p.error('--min-confidence must be between 0 and 1')
     if args.report and not args.evaluate:
         p.error('--report goes with --evaluate')
-    if args.separators and args.top_k is not None:
+    if args.separators and args.top_k is not None and not args.json:
         p.error("--separators prints the number as written: not with --top-k, which prints each digit's choices")
     if args.separators and args.serve:
         p.error('--separators prints the number as written: not with --serve, which answers digits only')

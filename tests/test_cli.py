@@ -164,6 +164,15 @@ def test_separators_with_an_option_that_would_ignore_them_is_a_usage_error(args,
     assert result.stdout == ''
 
 
+@pytest.mark.quick
+def test_separators_with_json_and_top_k_is_taken():
+    """--json ignores --top-k and prints the number as written with
+    --separators, so the three together are no usage error."""
+    from digits.predict_cli import parse_args
+    args = parse_args(2, ['--json', '--top-k', '3', '--separators', sample('7.png')])
+    assert args.separators and args.json and args.top_k == 3
+
+
 def test_min_confidence_one_prints_question_mark(model):
     result = predict(model, '--min-confidence', '1.0', sample('7.png'))
     assert result.stdout == '?\n'
