@@ -9,6 +9,8 @@ margin, scaled to HEIGHT by area-averaging, the width following.
 import numpy as np
 from PIL import Image
 
+from .masks import around
+
 
 HEIGHT = 32          # rows of a line image
 INNER = 28           # rows the number's strokes fill, like MNIST's 28
@@ -19,8 +21,8 @@ STEP = 4             # columns per frame of the reader (two 2x2 poolings)
 
 def strokes_box(mask):
     """(y0, y1, x0, x1) round the True pixels of `mask`."""
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    return rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    rows, cols = around(mask, margin=0)
+    return rows.start, rows.stop, cols.start, cols.stop
 
 
 def to_line(ink, box):
@@ -68,7 +70,6 @@ def digit_at(line, frame):
     into 20x20 and centred (normalise.boxed), as MNIST boxes its digits.
     What the network saw is the whole line; this only shows which part, so
     it is made cheaply: no stroke correction, no centring by mass."""
-    from .masks import around
     from .decode import ImageError
     from .normalise import boxed
     centre = frame * STEP + STEP // 2

@@ -20,7 +20,6 @@ import numpy as np
 
 from . import lines, pieces, session
 from .calibration import calibrated
-from .ctc import frames_in
 from .decode import ImageError
 from .lines import digit_at
 from .normalise import shown
@@ -348,12 +347,10 @@ def second_look(numbers, pictures, numbers_read, several):
 
 def frame_on(line, wide, frame):
     """The frame of `line` whose centre is nearest that of `frame` of `wide`,
-    the line read widened (second_look). Its number scaled down and
-    truncated moved a digit up to a frame (STEP columns) left, enough to
-    put a separator (read_rows) on the wrong side of it."""
+    the line read widened (second_look): where the digit is shown
+    (lines.digit_at) and its separators placed (read_rows)."""
     wider = wide.shape[1] / line.shape[1]     # under WIDER near MAX_WIDTH
-    nearest = int(round((frame + 0.5) / wider - 0.5))
-    return min(max(0, nearest), frames_in(line.shape[1], lines.STEP) - 1)
+    return int(round((frame + 0.5) / wider - 0.5))
 
 
 def reread_dates(numbers, pictures, results):

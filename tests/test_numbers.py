@@ -299,7 +299,7 @@ def test_a_second_look_puts_each_digit_on_the_nearest_frame_of_the_line(width):
     (with 44 columns, read 64 wide, frame 1's centre is at column 4.1 of the
     line: frame 1, not 0) and could put a separator on the wrong side of it.
     The widths: WIDER exactly (40), not a multiple of STEP (42), rounded to
-    one (44) and capped at MAX_WIDTH (300)."""
+    one (44), and 300, whose widened line is capped at MAX_WIDTH (320)."""
     from digits.lines import widened
     from digits.reading import SEVERAL, WIDER, second_look
 
