@@ -46,7 +46,7 @@ def parse_args(model_number, argv=None):
     p.add_argument('--separators', action='store_true',
                    help="keep the separators written between a number's digits: '.', ',', '-', and "
                         "the '/' of a date the date reader reads (default: digits only; not with "
-                        "--top-k, --serve or --evaluate)")
+                        "--serve, --evaluate, or --top-k without --json)")
     p.add_argument('--json', action='store_true', help='one JSON object per line')
     p.add_argument('--top-k', type=int, metavar='K', help='show the K most likely digits')
     p.add_argument('--min-confidence', type=float, metavar='P',
