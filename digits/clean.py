@@ -21,6 +21,7 @@ LOOSE = 0.9             # the table round a sheet, or something in a corner: thi
 LOOSE_REST = 0.1        # ...dropped only if the rest holds this much of its ink (a squarish 0 beside a speck stays)
 CORNER_REST = 0.5       # ...or, in a corner, this much (a digit there beside a pen mark stays)
 SPECK = 0.08            # pieces with less ink than this fraction of the largest kept piece are specks
+DOT = 3.0               # ink whose box is under this many stroke widths long is one dot, not a digit
 EDGE_BAND = 0.1         # the band along each edge where borders lie (of that side)
 TILT = 0.1              # a border's sideways drift along its length, at most (about 6 degrees)
 LONG_LINE = 10          # a line candidate is at least 1/LONG_LINE of the short side long
@@ -62,6 +63,22 @@ def keep_strokes(mask):
     for i in range(1, n + 1):
         keep[i] &= sizes[i - 1] >= SPECK * largest
     return keep[labels]
+
+
+def only_a_dot(mask):
+    """Whether all the ink is one dot on a page: a speck of dirt on a blank
+    page, or a full stop alone, which a digit's strokes never are. Small in
+    the picture (under half its short side: a scan stretched to its square,
+    a bold 1 filling it, is not), its box about 2.5 stroke widths long (a
+    round dot, filled), under DOT; MNIST's boldest test digits are 3.4 at
+    least, the dev set's 4.8 (docs/measured.md, "A dot alone")."""
+    box = around(mask, margin=0)
+    h, w = box[0].stop - box[0].start, box[1].stop - box[1].start
+    if max(h, w) >= min(mask.shape) / 2:
+        return False
+    # No stroke is wider than a filled box's, h * w / (h + w): a long box
+    # (a number's) is no dot, and its strokes need not be measured.
+    return max(h, w) < DOT * h * w / (h + w) and max(h, w) < DOT * stroke_width(mask[box])
 
 
 def edge_line(box, size, h, w):

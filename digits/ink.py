@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from .clean import keep_strokes, page_lines
+from .clean import keep_strokes, only_a_dot, page_lines
 from .decode import ImageError, reduce, to_array
 from .masks import THICK_SCALE, stroke_width
 
@@ -193,7 +193,7 @@ def separate(distance):
     t = max(otsu(distance / distance.max()) * distance.max(), MIN_CONTRAST / 2)
     inked = distance > t
     mask = keep_strokes(inked & ~page_lines(inked))
-    if not mask.any():
+    if not mask.any() or only_a_dot(mask):
         raise ImageError('no digit found (only specks or borders)')
     return t, mask
 

@@ -145,6 +145,41 @@ def test_uniform_colour_is_an_error(tmp_path):
         imageprepare(save(Image.new('RGB', (200, 100), (40, 90, 200)), tmp_path / 'blue.png'))
 
 
+def speck_on_blank_page(size, radius, seed=0):
+    """A photo of blank paper, grainy, with one round dark speck of dirt."""
+    rng = np.random.default_rng(seed)
+    a = np.clip(235 + rng.normal(0, 3, (size[1], size[0], 3)), 0, 255).astype(np.uint8)
+    img = Image.fromarray(a)
+    x, y = size[0] * 0.6, size[1] * 0.4
+    ImageDraw.Draw(img).ellipse([x - radius, y - radius, x + radius, y + radius], fill=(40, 40, 40))
+    return img
+
+
+@quick
+@pytest.mark.parametrize('size, radius', [((200, 200), 2), ((1200, 900), 4), ((1200, 900), 10), ((60, 60), 6)],
+                         ids=['small_speck', 'photo_speck', 'photo_big_dot', 'full_stop_alone'])
+def test_a_dot_alone_is_no_digit(tmp_path, size, radius):
+    """A blank page with a speck of dirt, or a full stop alone, has no digit:
+    'no digit found', as a digit and as a number, not a guess (it read 4)."""
+    from digits.pieces import digit_candidates
+    path = save(speck_on_blank_page(size, radius), tmp_path / 'speck.jpg')
+    with pytest.raises(ImageError, match='no digit found'):
+        imageprepare(path)
+    with pytest.raises(ImageError, match='no digit found'):
+        digit_candidates(Image.open(path))
+
+
+@quick
+@pytest.mark.parametrize('digit, width', [(0, 22), (1, 26), (7, 26)])
+def test_a_very_bold_digit_is_not_a_dot(tmp_path, digit, width):
+    """The dot rule leaves the boldest digits alone: drawn 60 px with a pen
+    22-26 px wide, 3.4-3.6 stroke widths long, as bold as MNIST's boldest,
+    on a page (small in it, as a dot would be)."""
+    page = Image.new('L', (200, 200), 255)
+    page.paste(synth.draw_digit(digit, size=60, width=width, margin=0.1).convert('L'), (70, 70))
+    assert imageprepare(save(page, tmp_path / f'{digit}.png')).max() > 0.5
+
+
 @quick
 def test_specks_and_border_are_ignored(tmp_path):
     page = synth.uncropped(4).convert('L')
