@@ -21,7 +21,8 @@ LOOSE = 0.9             # the table round a sheet, or something in a corner: thi
 LOOSE_REST = 0.1        # ...dropped only if the rest holds this much of its ink (a squarish 0 beside a speck stays)
 CORNER_REST = 0.5       # ...or, in a corner, this much (a digit there beside a pen mark stays)
 SPECK = 0.08            # pieces with less ink than this fraction of the largest kept piece are specks
-DOT = 3.0               # ink whose box is under this many stroke widths long is one dot, not a digit
+DOT = 3.0, 0.1          # ink whose box is under this many stroke widths long, and under this
+                        # fraction of the picture's short side, is one dot, not a digit
 EDGE_BAND = 0.1         # the band along each edge where borders lie (of that side)
 TILT = 0.1              # a border's sideways drift along its length, at most (about 6 degrees)
 LONG_LINE = 10          # a line candidate is at least 1/LONG_LINE of the short side long
@@ -67,18 +68,19 @@ def keep_strokes(mask):
 
 def only_a_dot(mask):
     """Whether all the ink is one dot on a page: a speck of dirt on a blank
-    page, or a full stop alone, which a digit's strokes never are. Small in
-    the picture (under half its short side: a scan stretched to its square,
-    a bold 1 filling it, is not), its box about 2.5 stroke widths long (a
-    round dot, filled), under DOT; MNIST's boldest test digits are 3.4 at
-    least, the dev set's 4.8 (docs/measured.md, "A dot alone")."""
+    page, or a full stop alone. Its box is about 2.5 stroke widths long (a
+    filled round dot), under DOT[0], and small in the picture, under DOT[1]
+    of its short side. A digit that bold is a filled blob, and seldom that
+    small: MNIST's boldest test digits are 3.4 stroke widths long, the dev
+    set's 4.8, an 8 drawn on the drawing page's canvas with its default pen
+    3.0 but a sixth of the canvas; a scan stretched to its square fills it
+    (docs/measured.md, "A dot alone")."""
     box = around(mask, margin=0)
     h, w = box[0].stop - box[0].start, box[1].stop - box[1].start
-    if max(h, w) >= min(mask.shape) / 2:
-        return False
     # No stroke is wider than a filled box's, h * w / (h + w): a long box
     # (a number's) is no dot, and its strokes need not be measured.
-    return max(h, w) < DOT * h * w / (h + w) and max(h, w) < DOT * stroke_width(mask[box])
+    return (max(h, w) < DOT[1] * min(mask.shape) and max(h, w) < DOT[0] * h * w / (h + w)
+            and max(h, w) < DOT[0] * stroke_width(mask[box]))
 
 
 def edge_line(box, size, h, w):
