@@ -84,12 +84,11 @@ def parse_args(model_number, argv=None):
         p.error('--min-confidence must be between 0 and 1')
     if args.report and not args.evaluate:
         p.error('--report goes with --evaluate')
-    if args.separators and args.top_k is not None and not args.json:
-        p.error("--separators prints the number as written: not with --top-k, which prints each digit's choices")
-    if args.separators and args.serve:
-        p.error('--separators prints the number as written: not with --serve, which answers digits only')
-    if args.separators and args.evaluate:
-        p.error('--separators prints the number as written: not with --evaluate, whose labels are digits only')
+    for ignoring, option in ((args.top_k is not None and not args.json, "--top-k, which prints each digit's choices"),
+                             (args.serve, '--serve, which answers digits only'),
+                             (args.evaluate, '--evaluate, whose labels are digits only')):
+        if args.separators and ignoring:
+            p.error(f'--separators prints the number as written: not with {option}')
     if args.save_prepared and os.path.exists(args.save_prepared) and not os.path.isdir(args.save_prepared):
         p.error(f'--save-prepared: {args.save_prepared} is a file, not a folder')
     args.model_number = model_number
