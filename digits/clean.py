@@ -28,6 +28,8 @@ TILT = 0.1              # a border's sideways drift along its length, at most (a
 LONG_LINE = 10          # a line candidate is at least 1/LONG_LINE of the short side long
 LINE_PEN = 0.6          # the paper's lines are at most this fraction of the writing's stroke width
 THIN_ALONG = 0.8        # ... and thin along at least this share of their length
+WALLS = 3               # a form's row of cells has this many upright walls at least...
+WALLS_EVEN = 0.05       # ...ending within this share of their length of each other (or 2 px)
 
 
 def keep_strokes(mask):
@@ -113,12 +115,16 @@ def page_lines(mask):
     long = {axis: runs[axis] >= min(h, w) // LONG_LINE for axis in (0, 1)}
     candidates = {axis: long[axis] & (runs[1 - axis] <= thin) for axis in (0, 1)}
     # A quick look first: a line of the paper is thin along a quarter of the
-    # picture at least (long, and thin along most of it, if faded in places).
+    # picture at least (long, and thin along most of it, if faded in places);
+    # a form's row of cells (see form_cells) has a rail half as long as the
+    # picture is wide.
     axes = [axis for axis in (0, 1) if candidates[axis].any(axis=1 - axis).sum() >= mask.shape[axis] / 4]
-    rest = keep_strokes(mask & ~candidates[0] & ~candidates[1]) if axes else None
+    rail = (runs[1] >= w / 2).any()
+    rest = keep_strokes(mask & ~candidates[0] & ~candidates[1]) if axes or rail else None
     if rest is None or not rest.any():
         return np.zeros_like(mask)
     writing, ink, pen = around(rest, margin=0), rest.sum(), stroke_width(rest)
+    cells = form_cells(long, runs, max(thin, round(pen))) if rail else np.zeros_like(mask)
     pieces = [(axis, box, piece, piece & candidates[axis][box])
               for axis in axes for box, piece in whole_lines(long[axis], axis)]
     pieces = [p for p in pieces if p[3].sum() <= 10 * ink]
@@ -128,14 +134,47 @@ def page_lines(mask):
                     for axis, box, _, _ in pieces) >= 3 for a in (0, 1)}
     pieces = [(axis, box, piece, line) for axis, box, piece, line in pieces
               if ruled[axis] or line.sum() <= LINE_PEN * pen * line.any(axis=1 - axis).sum()]
-    paper = np.zeros_like(mask)     # the paper's lines, with where they are crossed
+    paper = cells.copy()            # the paper's lines, with where they are crossed
     for _ in range(2):              # the second time, a margin crossed by ruled lines is uncrossed
         for axis, box, piece, line in pieces:
             crossed = piece & ~line & ~paper[box]     # by strokes, or lines not the paper's
             if (thin_along(piece, line, axis, box, writing) >= THIN_ALONG
                     and of_the_paper(box, axis, writing, crossed, mask.shape)):
                 paper[box] |= piece
-    return paper & (candidates[0] | candidates[1])
+    return (paper & (candidates[0] | candidates[1])) | cells
+
+
+def form_cells(long, runs, wide):
+    """The lines of a form's row of cells (a comb field, one digit to a
+    cell; or ticks rising from its baseline), up to `wide` thick: its
+    upright walls, WALLS or more straight lines that start and end alike
+    (within WALLS_EVEN of their length) on a straight line across, and
+    the rails they stand on. A printer rules them so; a row of handwritten
+    1s, even on an underline, never ends so evenly at the top.
+    long, runs: page_lines' long runs and run lengths along each axis."""
+    upright, flat = long[0] & (runs[1] <= wide), long[1] & (runs[0] <= wide)
+    walls = [(box, piece & upright[box]) for box, piece in whole_lines(long[0], 0)
+             if straight(piece, upright[box], 0)
+             and (long[1][box[0].start, box[1]].any() or long[1][box[0].stop - 1, box[1]].any())]
+    cells = np.zeros_like(flat)
+    ends = np.array([(box[0].start, box[0].stop) for box, _ in walls]).reshape(-1, 2)
+    even = np.maximum(2, WALLS_EVEN * (ends[:, 1] - ends[:, 0]))
+    alike = (np.abs(ends[:, None] - ends[None]).max(axis=2) <= even[:, None]).sum(axis=1)
+    walls = [wall for wall, n in zip(walls, alike) if n >= WALLS]
+    if not walls:
+        return cells
+    rows = {box[0].start for box, _ in walls} | {box[0].stop - 1 for box, _ in walls}
+    for box, piece in whole_lines(long[1], 1):
+        if any(box[0].start <= y < box[0].stop for y in rows) and straight(piece, flat[box], 1):
+            cells[box] |= piece & flat[box]
+    for box, wall in walls:
+        cells[box] |= wall
+    return cells
+
+
+def straight(piece, thin, axis):
+    """Whether a line (`piece`, along `axis`) is `thin` along THIN_ALONG of its length."""
+    return (piece & thin).any(axis=1 - axis).sum() >= THIN_ALONG * piece.any(axis=1 - axis).sum()
 
 
 def thin_along(piece, line, axis, box, writing):

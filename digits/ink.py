@@ -140,31 +140,43 @@ def ink_of(rgb, background=None):
     if background is None:
         background = local_background(rgb)
     distance = distance_from(rgb, background)
-    t, mask = separate(distance)
+    t, mask, lines = separate(distance)
     if noisy(distance, t, mask):
-        rgb, distance, t, mask = less_grainy(rgb, background, distance, t, mask)
+        rgb, distance, t, mask, lines = less_grainy(rgb, background, distance, (t, mask, lines))
     if uneven(background):
-        distance, t, mask = in_shadows(rgb, distance, stroke_width(mask))
+        distance, t, mask, lines = in_shadows(rgb, distance, stroke_width(mask))
     ink_level = np.median(distance[mask])
     floor = t / 2
     ink = np.clip((distance - floor) / max(ink_level - floor, 1e-6), 0, 1).astype(np.float32)
-    return ink, mask
+    return without_lines(ink, mask, lines), mask
 
 
-def less_grainy(rgb, background, distance, t, mask):
-    """(rgb, distance, threshold, mask) after a 3x3 average, which evens out
+def without_lines(ink, mask, lines):
+    """The ink with the paper's lines (and their faint edges) wiped out,
+    but where they meet the digit's strokes: the number reader looks at
+    the ink round the strokes (digits/lines.py), and a form's cell walls
+    left there would read as 1s."""
+    if not lines.any():
+        return ink
+    wipe = ndimage.binary_dilation(lines) & ~ndimage.binary_dilation(mask)
+    return np.where(wipe, 0, ink).astype(np.float32)
+
+
+def less_grainy(rgb, background, distance, found):
+    """(rgb, distance, threshold, mask, lines) after a 3x3 average, which evens out
     grain; or as they were, if the average faded the ink (a thin faint
     stroke on lightly grainy paper): grain joined into blotches leaves the
-    ink as strong, a stroke of a pixel or two averaged away does not."""
+    ink as strong, a stroke of a pixel or two averaged away does not.
+    `found`: separate's threshold, mask and lines of `distance`."""
     smooth = ndimage.uniform_filter(rgb, (3, 3, 0))
     smooth_distance = distance_from(smooth, background)
     try:
-        smooth_t, smooth_mask = separate(smooth_distance)
+        smooth_found = separate(smooth_distance)
     except ImageError:
-        return rgb, distance, t, mask
-    if np.median(smooth_distance[smooth_mask]) < FADED * np.median(distance[mask]):
-        return rgb, distance, t, mask
-    return smooth, smooth_distance, smooth_t, smooth_mask
+        return (rgb, distance, *found)
+    if np.median(smooth_distance[smooth_found[1]]) < FADED * np.median(distance[found[1]]):
+        return (rgb, distance, *found)
+    return (smooth, smooth_distance, *smooth_found)
 
 
 def noisy(distance, t, mask):
@@ -186,20 +198,21 @@ def distance_from(rgb, paper):
 
 
 def separate(distance):
-    """The threshold between paper and ink (Otsu's) and the mask of the
-    digit's strokes."""
+    """The threshold between paper and ink (Otsu's), the mask of the
+    digit's strokes, and that of the paper's lines (clean.page_lines)."""
     if distance.max() < MIN_CONTRAST:
         raise ImageError('no digit found (the picture is blank or uniform)')
     t = max(otsu(distance / distance.max()) * distance.max(), MIN_CONTRAST / 2)
     inked = distance > t
-    mask = keep_strokes(inked & ~page_lines(inked))
+    lines = page_lines(inked)
+    mask = keep_strokes(inked & ~lines)
     if not mask.any() or only_a_dot(mask):
         raise ImageError('no digit found (only specks or borders)')
-    return t, mask
+    return t, mask, lines
 
 
 def in_shadows(rgb, distance, width):
-    """Ink on paper with shadows, found again: (distance, threshold, mask),
+    """Ink on paper with shadows, found again: (distance, threshold, mask, lines),
     following sharp edges of shadows that the wide median of local_background
     misses (docs/design.md, "Shadows")."""
     size = int(min(SHADOW_WINDOW * width, min(rgb.shape[:2]) / 4)) | 1
@@ -208,7 +221,7 @@ def in_shadows(rgb, distance, width):
     darker = np.minimum(distance, distance_from(np.minimum(rgb, paper), paper))
     opened = ndimage.grey_opening(smooth, size=(size, size, 1), mode='nearest')
     lighter = np.minimum(distance, distance_from(np.maximum(rgb, opened), opened))
-    t, mask = separate(np.maximum(darker, lighter))
+    _, mask, _ = separate(np.maximum(darker, lighter))
     if darker[mask].sum() < lighter[mask].sum():
         return lighter, *separate(lighter)
     relative = darker / np.maximum(paper.max(axis=2), 0.2)

@@ -205,6 +205,34 @@ def number(digits, touching=False, broken=False, ruled=False):
     return on_paper(page, ruled)
 
 
+def in_cells(digits, ticks=False, line=2, cell=(150, 200)):
+    """A number written on a form, one digit to a cell of its row of cells
+    (a comb field): grey walls `line` px thick between the cells and rails
+    along the top and bottom; with `ticks`, only the baseline and short
+    ticks rising from it between the cells. The digits as `number` draws them."""
+    rng = random.Random(0)
+    text = str(digits)
+    width, height = len(text) * cell[0] + 80, cell[1] + 80
+    ink = np.zeros((height, width), np.uint8)
+    for i, d in enumerate(int(c) for c in text):
+        m = draw_digit(d, size=200, width=rng.randint(10, 14), ink=255, paper=0,
+                       margin=rng.uniform(0.12, 0.2), seed=i + 1)
+        m = m.crop(m.getbbox())
+        m = np.asarray(m.resize((m.width * 3 // 4, m.height * 3 // 4)))    # to fit the cell
+        x = 40 + i * cell[0] + (cell[0] - m.shape[1]) // 2 + rng.randint(-8, 8)
+        y = 40 + (cell[1] - m.shape[0]) // 2 + rng.randint(-10, 10)
+        np.maximum(ink[y:y + m.shape[0], x:x + m.shape[1]], m, out=ink[y:y + m.shape[0], x:x + m.shape[1]])
+    paper = Image.new('RGB', (width, height), (255, 255, 255))
+    draw = ImageDraw.Draw(paper)
+    top, bottom, right = 40, 40 + cell[1], 40 + len(text) * cell[0]
+    draw.line((40, bottom, right, bottom), fill=(90, 90, 90), width=line)
+    if not ticks:
+        draw.line((40, top, right, top), fill=(90, 90, 90), width=line)
+    for x in range(40, right + 1, cell[0]):
+        draw.line((x, bottom - cell[1] // 3 if ticks else top, x, bottom), fill=(90, 90, 90), width=line)
+    return Image.composite(Image.new('RGB', (width, height), (0, 0, 0)), paper, Image.fromarray(ink))
+
+
 def rows(texts, gap=60, indent=30, **kind):
     """Numbers written one under another (a date over an amount): each drawn
     as `number` draws it (of `kind`: touching=True, ...), `gap` px of paper

@@ -432,6 +432,41 @@ def test_page_lines_are_found_and_the_strokes_crossing_them_kept(paper):
     assert (found & away).sum() >= 0.95 * away.sum()
 
 
+def form_cells(draw, ticks, line):
+    """A form's row of five cells, 100x140, on 600x250: rails and walls, or
+    (`ticks`) the baseline and ticks rising a third of the way."""
+    draw.line((50, 200, 550, 200), fill=255, width=line)
+    if not ticks:
+        draw.line((50, 60, 550, 60), fill=255, width=line)
+    for x in range(50, 551, 100):
+        draw.line((x, 155 if ticks else 60, x, 200), fill=255, width=line)
+
+
+@quick
+@pytest.mark.parametrize('ticks, line', [(False, 2), (False, 6), (True, 2), (True, 6)])
+def test_a_forms_cells_are_page_lines(ticks, line):
+    from digits.clean import page_lines
+    digits = straight_digit([(x, 80, x + 10, 180) for x in range(90, 500, 100)]       # five 1s
+                            + [(270, 80, 330, 80), (330, 80, 290, 180)], (600, 250), 1.0, (0, 0), width=8)
+    page = Image.new('L', (600, 250), 0)
+    form_cells(ImageDraw.Draw(page), ticks, line)
+    lines = np.asarray(page) > 127
+    found = page_lines(lines | digits)
+    assert (found & digits).sum() == 0
+    assert (found & lines).sum() >= 0.95 * lines.sum()
+
+
+@quick
+def test_a_row_of_1s_on_an_underline_is_kept():
+    """Three straight 1s standing on an underline are not a form's cell
+    walls: handwriting's 1s do not end within WALLS_EVEN of each other."""
+    from digits.clean import page_lines
+    ones = straight_digit([(100, 60, 100, 198), (250, 75, 250, 198), (400, 90, 400, 198)],
+                          (600, 250), 1.0, (0, 0), width=3)
+    underline = straight_digit([(40, 199, 560, 199)], (600, 250), 1.0, (0, 0), width=2)
+    assert not (page_lines(ones | underline) & ones & ~underline).any()
+
+
 @quick
 def test_a_1_written_along_a_squared_papers_line_is_kept():
     """The line through the 1 is as thick as the 1 there; it used to count
