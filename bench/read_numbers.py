@@ -8,7 +8,9 @@ tests/test_cli.py::test_numbers uses, plus 40 two-digit touching pairs, the
 hardest case for splitting, and (with MNIST at hand) 600 pairs of MNIST's
 test digits pushed together until their strokes meet: real handwriting,
 not our drawings; 400 numbers of such a pair and one or two MNIST digits
-apart; 100 dates of MNIST digits for each separator ('/', '-', '.'), and
+apart; 100 numbers of 3-8 MNIST digits written one to a cell of a form's
+row of cells, and the same on a baseline with ticks, and with no lines;
+100 dates of MNIST digits for each separator ('/', '-', '.'), and
 how many of them print as written with --separators;
 and 30 numbers of 2-4 MNIST test digits, apart, in each
 of five photo conditions of bench/photo_conditions.py. Then pages of
@@ -102,6 +104,41 @@ def dates(images, labels, folder, mark, count=100, seed=4):
         name = {'/': 'slash', '-': 'dash', '.': 'dot'}[mark]
         paths.append(os.path.join(folder, f'date_{name}_{n:03d}_{truths[-1]}.png'))
         synth.side_by_side(inks, rng.integers(8, 20, len(inks))).save(paths[-1])
+    return paths, truths
+
+
+def on_a_form(images, labels, folder, lines, count=100, seed=6):
+    """(paths, truths) of `count` numbers of 3-8 MNIST test digits 5000-9999
+    written one to a cell of a form's row of cells: `lines` 'cells' (a comb
+    field), 'ticks' (a baseline with ticks rising between the cells) or
+    'none' (the same digits in the same places, no lines); cells 1.1-1.4
+    digit heights tall, grey lines 1-6 px thick, each digit up to 8 px off
+    its cell's centre."""
+    images = as_bytes(images)
+    rng = np.random.default_rng(seed)
+    ticks = lines == 'ticks'
+    paths, truths = [], []
+    for n in range(count):
+        picks = rng.integers(5000, 10000, rng.integers(3, 9))
+        cell_h = int(ENLARGED * rng.uniform(1.1, 1.4))
+        cell_w, line = int(cell_h * rng.uniform(0.7, 1.0)), int(rng.integers(1, 7))
+        right, top, bottom = 30 + len(picks) * cell_w, 30, 30 + cell_h
+        page = Image.new('L', (right + 30, bottom + 30), 255)
+        draw = ImageDraw.Draw(page)
+        for k, i in enumerate(picks):
+            digit = Image.fromarray(255 - images[i]).resize((ENLARGED, ENLARGED), Image.BILINEAR)
+            x = 30 + k * cell_w + (cell_w - ENLARGED) // 2 + rng.integers(-8, 9)
+            page.paste(digit, (int(x), int(top + (cell_h - ENLARGED) // 2 + rng.integers(-8, 9))),
+                       Image.fromarray(images[i]).resize((ENLARGED, ENLARGED), Image.BILINEAR))
+        if lines != 'none':
+            draw.line([(30, bottom), (right, bottom)], fill=90, width=line)
+            if not ticks:
+                draw.line([(30, top), (right, top)], fill=90, width=line)
+            for x in range(30, right + 1, cell_w):
+                draw.line([(x, bottom - cell_h // 3 if ticks else top), (x, bottom)], fill=90, width=line)
+        truths.append(''.join(str(labels[i]) for i in picks))
+        paths.append(os.path.join(folder, f'form_{lines}_{n:03d}_{truths[-1]}.png'))
+        page.save(paths[-1])
     return paths, truths
 
 
@@ -232,7 +269,10 @@ def main():
             print(f'MNIST pairs and photographed numbers: skipped ({e})')
             return
         for name, (paths, truths) in [('MNIST pairs', mnist_pairs(images, labels, tmp)),
-                                      ('MNIST pair and apart', mnist_mixed(images, labels, tmp))]:
+                                      ('MNIST pair and apart', mnist_mixed(images, labels, tmp)),
+                                      ("form, no lines", on_a_form(images, labels, tmp, 'none')),
+                                      ("form, cells", on_a_form(images, labels, tmp, 'cells')),
+                                      ("form, ticks", on_a_form(images, labels, tmp, 'ticks'))]:
             print(f'{name:21s} {read_right(reader, paths, truths):3d}/{len(truths)}')
         for mark in '/-.':
             paths, truths = dates(images, labels, tmp, mark)

@@ -30,6 +30,7 @@ LINE_PEN = 0.6          # the paper's lines are at most this fraction of the wri
 THIN_ALONG = 0.8        # ... and thin along at least this share of their length
 WALLS = 3               # a form's row of cells has this many upright walls at least...
 WALLS_EVEN = 0.05       # ...ending within this share of their length of each other (or 2 px)
+WALLS_PEN = 1.5         # ...and at most this many of the ink's stroke widths thick
 
 
 def keep_strokes(mask):
@@ -116,15 +117,17 @@ def page_lines(mask):
     candidates = {axis: long[axis] & (runs[1 - axis] <= thin) for axis in (0, 1)}
     # A quick look first: a line of the paper is thin along a quarter of the
     # picture at least (long, and thin along most of it, if faded in places);
-    # a form's row of cells (see form_cells) has a rail half as long as the
-    # picture is wide.
+    # a form's row of cells (see form_cells) has a rail across half the
+    # picture: long runs in half its columns side by side, within a band of
+    # rows as a line tilted by up to 3 degrees (TILT / 2) covers.
     axes = [axis for axis in (0, 1) if candidates[axis].any(axis=1 - axis).sum() >= mask.shape[axis] / 4]
-    rail = (runs[1] >= w / 2).any()
-    rest = keep_strokes(mask & ~candidates[0] & ~candidates[1]) if axes or rail else None
+    rail = (span_of_columns(long[1]) >= w / 2 and ndimage.maximum_filter1d(
+        long[1].view(np.uint8), round(TILT / 2 * w) + 2, axis=0).sum(axis=1).max() >= w / 2)
+    cells = form_cells(long, runs, max(thin, round(WALLS_PEN * stroke_width(mask)))) if rail else np.zeros_like(mask)
+    rest = keep_strokes(mask & ~candidates[0] & ~candidates[1]) if axes else None
     if rest is None or not rest.any():
-        return np.zeros_like(mask)
+        return cells
     writing, ink, pen = around(rest, margin=0), rest.sum(), stroke_width(rest)
-    cells = form_cells(long, runs, max(thin, round(pen))) if rail else np.zeros_like(mask)
     pieces = [(axis, box, piece, piece & candidates[axis][box])
               for axis in axes for box, piece in whole_lines(long[axis], axis)]
     pieces = [p for p in pieces if p[3].sum() <= 10 * ink]
@@ -146,35 +149,48 @@ def page_lines(mask):
 
 def form_cells(long, runs, wide):
     """The lines of a form's row of cells (a comb field, one digit to a
-    cell; or ticks rising from its baseline), up to `wide` thick: its
-    upright walls, WALLS or more straight lines that start and end alike
-    (within WALLS_EVEN of their length) on a straight line across, and
-    the rails they stand on. A printer rules them so; a row of handwritten
-    1s, even on an underline, never ends so evenly at the top.
-    long, runs: page_lines' long runs and run lengths along each axis."""
+    cell; or ticks rising from its baseline), up to `wide` thick: its rails,
+    straight lines across half the picture, and its upright walls, WALLS
+    or more straight lines that start and end alike (within WALLS_EVEN of
+    their length, along the rails' tilt) at a rail. A printer rules them
+    so; a row of handwritten 1s, even on an underline, never ends so evenly
+    at the top. long, runs: page_lines' long runs and run lengths along
+    each axis."""
     upright, flat = long[0] & (runs[1] <= wide), long[1] & (runs[0] <= wide)
-    walls = [(box, piece & upright[box]) for box, piece in whole_lines(long[0], 0)
-             if straight(piece, upright[box], 0)
-             and (long[1][box[0].start, box[1]].any() or long[1][box[0].stop - 1, box[1]].any())]
-    cells = np.zeros_like(flat)
-    ends = np.array([(box[0].start, box[0].stop) for box, _ in walls]).reshape(-1, 2)
+    rails = np.zeros_like(flat)
+    tilt, longest = 0.0, 0
+    for box, piece in whole_lines(long[1], 1):
+        length = box[1].stop - box[1].start
+        if length >= flat.shape[1] / 2 and whole(piece & flat[box], box, 1, wide):
+            rails[box] |= piece & flat[box]
+            if length > longest:
+                ys, xs = np.nonzero(piece)
+                tilt, longest = np.polyfit(xs, ys, 1)[0] if np.ptp(xs) else 0.0, length
+    if not longest:
+        return rails
+    least = min(flat.shape) // LONG_LINE
+    walls = [(box, piece) for box, piece in whole_lines(upright, 0)
+             if box[0].stop - box[0].start >= least and whole(piece, box, 0, wide)
+             and any(rails[max(0, y - wide):y + wide + 1, max(0, box[1].start - wide):box[1].stop + wide].any()
+                     for y in (box[0].start, box[0].stop - 1))]
+    middle = np.array([(box[1].start + box[1].stop) / 2 for box, _ in walls])
+    ends = np.array([(box[0].start, box[0].stop) for box, _ in walls]).reshape(-1, 2) - tilt * middle[:, None]
     even = np.maximum(2, WALLS_EVEN * (ends[:, 1] - ends[:, 0]))
     alike = (np.abs(ends[:, None] - ends[None]).max(axis=2) <= even[:, None]).sum(axis=1)
     walls = [wall for wall, n in zip(walls, alike) if n >= WALLS]
     if not walls:
-        return cells
-    rows = {box[0].start for box, _ in walls} | {box[0].stop - 1 for box, _ in walls}
-    for box, piece in whole_lines(long[1], 1):
-        if any(box[0].start <= y < box[0].stop for y in rows) and straight(piece, flat[box], 1):
-            cells[box] |= piece & flat[box]
+        return np.zeros_like(flat)
     for box, wall in walls:
-        cells[box] |= wall
-    return cells
+        rails[box] |= wall
+    return rails
 
 
-def straight(piece, thin, axis):
-    """Whether a line (`piece`, along `axis`) is `thin` along THIN_ALONG of its length."""
-    return (piece & thin).any(axis=1 - axis).sum() >= THIN_ALONG * piece.any(axis=1 - axis).sum()
+def whole(piece, box, axis, wide):
+    """Whether a line (`piece` in `box`, along `axis`) is there along
+    THIN_ALONG of its length (it has gaps only where strokes cross it), and
+    straight: no wider than `wide` and a drift of TILT."""
+    length, across = box[axis].stop - box[axis].start, box[1 - axis].stop - box[1 - axis].start
+    return piece.any(axis=1 - axis).sum() >= THIN_ALONG * length and across <= wide + TILT * length
 
 
 def thin_along(piece, line, axis, box, writing):
@@ -220,6 +236,11 @@ def of_the_paper(box, axis, writing, crossed, shape):
     beside = box[1 - axis].stop <= across.start or box[1 - axis].start >= across.stop
     past = min(along.start - start, stop - along.stop)
     return past >= height / 3 if inside else beside or past >= height / 6
+
+
+def span_of_columns(mask):
+    """The most columns side by side that each hold some of `mask`."""
+    return run_lengths(mask.any(axis=0)[None], 1).max(initial=0)
 
 
 def run_lengths(mask, axis):
