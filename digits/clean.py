@@ -30,7 +30,8 @@ LINE_PEN = 0.6          # the paper's lines are at most this fraction of the wri
 THIN_ALONG = 0.8        # ... and thin along at least this share of their length
 WALLS = 3               # a form's row of cells has this many upright walls at least...
 WALLS_EVEN = 0.05       # ...ending within this share of their length of each other (or 2 px)
-WALLS_PEN = 1.5         # ...and at most this many of the ink's stroke widths thick
+WALLS_PEN = 1.5         # ...and at most this many of the ink's stroke widths thick (lines aside);
+TICK = 0.5              # walls rising from one rail only (ticks) are under this share of the ink's height
 
 
 def keep_strokes(mask):
@@ -119,7 +120,8 @@ def page_lines(mask):
     # picture at least (long, and thin along most of it, if faded in places);
     # a form's row of cells, a rail across half of it (see may_hold_a_rail).
     axes = [axis for axis in (0, 1) if candidates[axis].any(axis=1 - axis).sum() >= mask.shape[axis] / 4]
-    cells = (form_cells(long, runs, max(thin, round(WALLS_PEN * stroke_width(mask))))
+    cells = (form_cells(long, runs, span(mask.any(axis=1)),
+                        max(thin, round(WALLS_PEN * stroke_width(mask & ~candidates[0] & ~candidates[1]))))
              if may_hold_a_rail(long[1]) else np.zeros_like(mask))
     rest = keep_strokes(mask & ~candidates[0] & ~candidates[1]) if axes else None
     if rest is None or not rest.any():
@@ -144,32 +146,42 @@ def page_lines(mask):
     return (paper & (candidates[0] | candidates[1])) | cells
 
 
-def form_cells(long, runs, wide):
+def form_cells(long, runs, height, wide):
     """The lines of a form's row of cells (a comb field, one digit to a
     cell; or ticks rising from its baseline), up to `wide` thick: its rails,
     straight lines across half the picture, and its upright walls, WALLS
     or more straight lines that start and end alike (within WALLS_EVEN of
-    their length, along the rails' tilt) at a rail. A printer rules them
-    so; a row of handwritten 1s, even on an underline, never ends so evenly
-    at the top. long, runs: page_lines' long runs and run lengths along
-    each axis."""
+    their length, along the rails' tilt) at rails: between two, or, as
+    ticks, rising from one less than TICK of the ink's `height`; and as
+    thick as the longest rail. A printer rules them so; a row of upright
+    1s (or 4s' stems) on an underline is the writing's full height, seldom
+    ends so evenly, and is drawn with the writer's pen.
+    long, runs: page_lines' long runs and run lengths along each axis."""
     upright, flat = long[0] & (runs[1] <= wide), long[1] & (runs[0] <= wide)
     rails = np.zeros_like(flat)
     tilt, longest = 0.0, 0
     for box, piece in whole_lines(long[1], 1):
-        length = box[1].stop - box[1].start
-        if length >= flat.shape[1] / 2 and whole(piece & flat[box], box, 1, wide):
-            rails[box] |= piece & flat[box]
+        length, line = box[1].stop - box[1].start, piece & flat[box]
+        if length >= flat.shape[1] / 2 and whole(line, box, 1, wide):
+            rails[box] |= line
             if length > longest:
-                ys, xs = np.nonzero(piece)
+                ys, xs = np.nonzero(line)
                 tilt, longest = np.polyfit(xs, ys, 1)[0] if np.ptp(xs) else 0.0, length
+                ruled = thickness(line, 1)
     if not longest:
-        return rails
+        return np.zeros_like(flat)
+
+    def meets(box, y):          # a rail at row y, by the upright line in `box`
+        return rails[max(0, y - wide):y + wide + 1, max(0, box[1].start - wide):box[1].stop + wide].any()
+
     least = min(flat.shape) // LONG_LINE
-    walls = [(box, piece) for box, piece in whole_lines(upright, 0)
-             if box[0].stop - box[0].start >= least and whole(piece, box, 0, wide)
-             and any(rails[max(0, y - wide):y + wide + 1, max(0, box[1].start - wide):box[1].stop + wide].any()
-                     for y in (box[0].start, box[0].stop - 1))]
+    walls = []
+    for box, piece in whole_lines(upright, 0):
+        length = box[0].stop - box[0].start
+        ends = int(meets(box, box[0].start)) + int(meets(box, box[0].stop - 1))
+        if (length >= least and whole(piece, box, 0, wide) and abs(thickness(piece, 0) - ruled) <= max(1.5, ruled / 2)
+                and (ends == 2 or ends == 1 and length < TICK * height)):
+            walls.append((box, piece))
     middle = np.array([(box[1].start + box[1].stop) / 2 for box, _ in walls])
     ends = np.array([(box[0].start, box[0].stop) for box, _ in walls]).reshape(-1, 2) - tilt * middle[:, None]
     even = np.maximum(2, WALLS_EVEN * (ends[:, 1] - ends[:, 0]))
@@ -180,6 +192,11 @@ def form_cells(long, runs, wide):
     for box, wall in walls:
         rails[box] |= wall
     return rails
+
+
+def thickness(line, axis):
+    """A line's mean thickness across `axis`: its pixels over its length along it."""
+    return line.sum() / max(1, line.any(axis=1 - axis).sum())
 
 
 def whole(piece, box, axis, wide):

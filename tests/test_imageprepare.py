@@ -456,15 +456,29 @@ def test_a_forms_cells_are_page_lines(ticks, line):
     assert (found & lines).sum() >= 0.95 * lines.sum()
 
 
+# Upright strokes standing on an underline, on 600x250: (x0, y0, x1, y1).
+ON_AN_UNDERLINE = {
+    '111, uneven tops': [(100, 60, 100, 198), (250, 75, 250, 198), (400, 90, 400, 198)],
+    '1111, even tops': [(x, 60, x, 198) for x in (100, 220, 340, 460)],
+    '1414, even tops': [(100, 60, 100, 198), (250, 60, 250, 198), (250, 60, 190, 150), (190, 150, 280, 150),
+                        (340, 60, 340, 198), (490, 60, 490, 198), (490, 60, 430, 150), (430, 150, 520, 150)],
+}
+
+
 @quick
-def test_a_row_of_1s_on_an_underline_is_kept():
-    """Three straight 1s standing on an underline are not a form's cell
-    walls: handwriting's 1s do not end within WALLS_EVEN of each other."""
+@pytest.mark.parametrize('name', sorted(ON_AN_UNDERLINE))
+@pytest.mark.parametrize('width', [4, 6])
+@pytest.mark.parametrize('ruled', [False, True])
+def test_upright_strokes_on_an_underline_are_kept(name, width, ruled):
+    """Upright 1s and 4s' stems standing on an underline are no form's
+    ticks: ticks rise less than half the ink's height (TICK), and a
+    handwritten row's tops seldom end within WALLS_EVEN of each other.
+    Nor, on ruled paper, from line to line, a comb field's walls: those
+    are as thick as its rails, and a pen is not a printer's."""
     from digits.clean import page_lines
-    ones = straight_digit([(100, 60, 100, 198), (250, 75, 250, 198), (400, 90, 400, 198)],
-                          (600, 250), 1.0, (0, 0), width=3)
-    underline = straight_digit([(40, 199, 560, 199)], (600, 250), 1.0, (0, 0), width=2)
-    assert not (page_lines(ones | underline) & ones & ~underline).any()
+    strokes = straight_digit(ON_AN_UNDERLINE[name], (600, 250), 1.0, (0, 0), width=width)
+    lines = straight_digit([(0, 199, 600, 199)] + [(0, 59, 600, 59)] * ruled, (600, 250), 1.0, (0, 0), width=2)
+    assert not (page_lines(strokes | lines) & strokes & ~lines).any()
 
 
 @quick
