@@ -30,7 +30,7 @@ LINE_PEN = 0.6          # the paper's lines are at most this fraction of the wri
 THIN_ALONG = 0.8        # ... and thin along at least this share of their length
 WALLS = 3               # a form's row of cells has this many upright walls at least...
 WALLS_EVEN = 0.05       # ...ending within this share of their length of each other (or 2 px)
-WALLS_PEN = 1.5         # ...and at most this many of the ink's stroke widths thick (lines aside);
+WALLS_PEN = 1.5         # ...and at most this many of the ink's stroke widths thick (lines aside)
 TICK = 0.5              # walls rising from one rail only (ticks) are under this share of the ink's height
 
 
@@ -167,7 +167,7 @@ def form_cells(long, runs, height, wide):
             if length > longest:
                 ys, xs = np.nonzero(line)
                 tilt, longest = np.polyfit(xs, ys, 1)[0] if np.ptp(xs) else 0.0, length
-                ruled = thickness(line, 1)
+                rail_width = thickness(line, 1)
     if not longest:
         return np.zeros_like(flat)
 
@@ -179,7 +179,7 @@ def form_cells(long, runs, height, wide):
     for box, piece in whole_lines(upright, 0):
         length = box[0].stop - box[0].start
         ends = int(meets(box, box[0].start)) + int(meets(box, box[0].stop - 1))
-        if (length >= least and whole(piece, box, 0, wide) and abs(thickness(piece, 0) - ruled) <= max(1.5, ruled / 2)
+        if (length >= least and whole(piece, box, 0, wide) and abs(thickness(piece, 0) - rail_width) <= max(1.5, rail_width / 2)
                 and (ends == 2 or ends == 1 and length < TICK * height)):
             walls.append((box, piece))
     middle = np.array([(box[1].start + box[1].stop) / 2 for box, _ in walls])
