@@ -120,10 +120,10 @@ def page_lines(mask):
     # picture at least (long, and thin along most of it, if faded in places);
     # a form's row of cells, a rail across half of it (see may_hold_a_rail).
     axes = [axis for axis in (0, 1) if candidates[axis].any(axis=1 - axis).sum() >= mask.shape[axis] / 4]
-    cells = (form_cells(long, runs, span(mask.any(axis=1)),
-                        max(thin, round(WALLS_PEN * stroke_width(mask & ~candidates[0] & ~candidates[1]))))
+    unlined = mask & ~candidates[0] & ~candidates[1]
+    cells = (form_cells(long, runs, span(mask.any(axis=1)), max(thin, round(WALLS_PEN * stroke_width(unlined))))
              if may_hold_a_rail(long[1]) else np.zeros_like(mask))
-    rest = keep_strokes(mask & ~candidates[0] & ~candidates[1]) if axes else None
+    rest = keep_strokes(unlined) if axes else None
     if rest is None or not rest.any():
         return cells
     writing, ink, pen = around(rest, margin=0), rest.sum(), stroke_width(rest)
