@@ -8,7 +8,8 @@ tests/test_cli.py::test_numbers uses, plus 40 two-digit touching pairs, the
 hardest case for splitting, and (with MNIST at hand) 600 pairs of MNIST's
 test digits pushed together until their strokes meet: real handwriting,
 not our drawings; 400 numbers of such a pair and one or two MNIST digits
-apart; 100 numbers of 3-8 MNIST digits written one to a cell of a form's
+apart; 100 pages of two or three numbers of 2-4 such touching digits one
+under another; 100 numbers of 3-8 MNIST digits written one to a cell of a form's
 row of cells, and the same on a baseline with ticks, and with no lines;
 100 dates of MNIST digits for each separator ('/', '-', '.'), and
 how many of them print as written with --separators;
@@ -81,6 +82,34 @@ def mnist_mixed(images, labels, folder, count=400, seed=3):
         truths.append(''.join(text for _, text in parts))
         paths.append(os.path.join(folder, f'mixed_{n:03d}_{truths[-1]}.png'))
         synth.side_by_side([ink for ink, _ in parts], rng.integers(12, 30, len(parts))).save(paths[-1])
+    return paths, truths
+
+
+def mnist_rows(images, labels, folder, count=100, seed=8):
+    """(paths, truths) of `count` pages of two or three numbers of 2-4 MNIST
+    test digits 5000-9999, each number's digits pushed together (as
+    mnist_pairs), one under another half a digit's height apart, every
+    other one indented; the truth 'a b'."""
+    images = as_bytes(images)
+    rng = np.random.default_rng(seed)
+    paths, truths = [], []
+    for n in range(count):
+        inks, texts = [], []
+        for _ in range(rng.integers(2, 4)):
+            picks = rng.integers(5000, 10000, rng.integers(2, 5))
+            ink = 255 - np.asarray(pushed_together([images[i] for i in picks], rng))
+            inks.append(ink[ink.max(axis=1) > 127])      # its rows of ink only
+            texts.append(''.join(str(labels[i]) for i in picks))
+        indent, gap = ENLARGED // 3, ENLARGED // 2
+        page = np.zeros((sum(len(ink) for ink in inks) + gap * (len(inks) + 1),
+                         max(ink.shape[1] for ink in inks) + indent), np.uint8)
+        y = gap
+        for k, ink in enumerate(inks):
+            page[y:y + len(ink), indent * (k % 2):indent * (k % 2) + ink.shape[1]] = ink
+            y += len(ink) + gap
+        truths.append(' '.join(texts))
+        paths.append(os.path.join(folder, f'rows_{n:03d}.png'))
+        Image.fromarray(255 - page).save(paths[-1])
     return paths, truths
 
 
@@ -270,6 +299,7 @@ def main():
             return
         for name, (paths, truths) in [('MNIST pairs', mnist_pairs(images, labels, tmp)),
                                       ('MNIST pair and apart', mnist_mixed(images, labels, tmp)),
+                                      ('MNIST rows, touching', mnist_rows(images, labels, tmp)),
                                       ("form, no lines", on_a_form(images, labels, tmp, 'none')),
                                       ("form, cells", on_a_form(images, labels, tmp, 'cells')),
                                       ("form, ticks", on_a_form(images, labels, tmp, 'ticks'))]:

@@ -12,7 +12,7 @@ from scipy import ndimage
 from .decode import ImageError
 from .ink import ink_map
 from .lines import strokes_box, to_line
-from .masks import around
+from .masks import around, stroke_width
 from .normalise import prepare_digit, prepare_widths, stretched
 from .rows import row_of_each
 from .separators import separators_in
@@ -31,6 +31,8 @@ DOT = 0.3          # this fraction of the tallest, it is a dot or speck and drop
 STACKED = 0.2      # pieces one above the other within this fraction of their height sideways are one digit
 OVERLAP = 0.5      # pieces overlapping sideways by this much of the narrower are one digit
 STRAY_GAP = 0.5    # a speck further than this many tallest heights from all ink is dropped first
+UPRIGHT = 0.25     # a piece is upright if its ink spans half its height in this share of its columns...
+UPRIGHT_TALL = 3   # ...and it is at least this many strokes tall (not a thick bar)
 
 
 class Candidates(list):
@@ -79,10 +81,26 @@ def digit_candidates(img, single=False, separators=False):
 def rows_of_pieces(found):
     """The pieces `found` (see pieces) of each row of writing, top to
     bottom (digits/rows.py); [found] for a page of one row."""
-    rows = row_of_each([(y0, y1, x0, x1) for x0, x1, y0, y1, _ in found])
+    rows = row_of_each([(y0, y1, x0, x1) for x0, x1, y0, y1, _ in found],
+                       [x1 - x0 > WIDEST * (y1 - y0) and upright(m[y0:y1, x0:x1]) for x0, x1, y0, y1, m in found])
     if rows is None:
         return [found]
     return [[p for p, row in zip(found, rows) if row == k] for k in range(max(rows) + 1)]
+
+
+def upright(mask):
+    """Whether the ink of a piece (`mask`, cropped to it) spans at least
+    half its height in UPRIGHT of its inked columns, as digits' strokes do
+    (a 0's sides, a 2's top and bottom; touching digits', each digit's): a
+    flourish, a swoosh or a box's bottom edge crosses most columns once, at
+    one height (digits/rows.py, joined_up). A bar (a 5's, an underline) is
+    no taller than its stroke: it is not upright."""
+    if mask.shape[0] < UPRIGHT_TALL * stroke_width(mask):
+        return False
+    inked = mask.any(axis=0)
+    top = np.argmax(mask, axis=0)
+    bottom = mask.shape[0] - np.argmax(mask[::-1], axis=0)
+    return np.count_nonzero(inked & (bottom - top >= mask.shape[0] / 2)) >= UPRIGHT * np.count_nonzero(inked)
 
 
 def number_candidates(ink, mask, found, marks_ink=None):

@@ -24,8 +24,10 @@ NEAR = 1.0   # paper wider than this many heights parts a row's digits from the 
 SLANTS = np.tan(np.radians([0, 2, -2, 4, -4, 6, -6, 8, -8, 10, -10]))   # rows tilted up to 10 degrees are found
 
 
-def row_of_each(boxes):
-    """Per piece of ink, given their boxes (y0, y1, x0, x1), the row of
+def row_of_each(boxes, upright=None):
+    """Per piece of ink, given their boxes (y0, y1, x0, x1) and whether
+    each is wider than a digit and `upright` (pieces.upright: strokes up
+    and down all along, as digits', not a flourish's; None: none is), the row of
     writing it is in, 0 for the top one; None for a page of one row. A
     piece of a band too short to be a row (a mark) goes with the row
     nearest it. The page is looked at level, or sheared by the one of
@@ -33,7 +35,7 @@ def row_of_each(boxes):
     photographed askew)."""
     sheared = min(([sheared_box(box, slant) for box in boxes] for slant in SLANTS),
                   key=lambda boxes: sum(y1 - y0 for y0, y1 in bands_of(boxes)))   # the first, level, on a tie
-    rows = rows_of(sheared)
+    rows = rows_of(sheared, upright)
     if not rows:
         return None
     return [int(np.argmin([max(r0 - y1, y0 - r1, 0) for r0, r1 in rows])) for y0, y1, _, _ in sheared]
@@ -59,12 +61,13 @@ def bands_of(boxes):
     return bands
 
 
-def rows_of(boxes):
+def rows_of(boxes, upright=None):
     """The rows of writing, (y0, y1) each, top to bottom, given the boxes
-    (y0, y1, x0, x1) of the page's pieces; [] for a page of one row.
+    (y0, y1, x0, x1) of the page's pieces, and which are `upright` (see
+    row_of_each); [] for a page of one row.
 
     A band (bands_of) is a row if it is at least ROW of the tallest band's
-    height and holds digits side by side or one digit; any other band is
+    height and holds digits side by side (apart, or joined up) or one digit; any other band is
     marks (an underline, a flourish or a wavy line under an amount, a form
     box's edge). The page has rows if two bands at least are rows, every
     row under the one before it (their pieces sharing some columns: not a
@@ -73,7 +76,7 @@ def rows_of(boxes):
     bands = bands_of(boxes)
     highest = max(y1 - y0 for y0, y1 in bands)
     tall = [band for band in bands if band[1] - band[0] >= ROW * highest]
-    apart = [side_by_side(band, boxes) for band in tall]
+    apart = [side_by_side(band, boxes) or joined_up(band, boxes, upright) for band in tall]
     rows = [band for band, a in zip(tall, apart) if a or one_digit(band, boxes)]
     spans = [columns(row, boxes) for row in rows]
     if len(rows) > 1 and all(a[0] < b[1] and b[0] < a[1] for a, b in zip(spans, spans[1:])) and any(apart):
@@ -102,6 +105,17 @@ def side_by_side(band, boxes):
             tall_ends.append(x1)
         reach = max(reach, x1)
     return False
+
+
+def joined_up(band, boxes, upright):
+    """Whether the band holds digits written joined up, as one piece: an
+    upright piece (see row_of_each) at least half the band's height and
+    wider than a digit (DIGIT_WIDE heights). A flourish, a swoosh or a
+    box's edge under an amount is as wide, but not upright."""
+    y0, y1 = band
+    return upright is not None and any(
+        up and y0 <= b0 and b1 <= y1 and b1 - b0 >= (y1 - y0) / 2 and x1 - x0 > DIGIT_WIDE * (y1 - y0)
+        for (b0, b1, x0, x1), up in zip(boxes, upright))
 
 
 def one_digit(band, boxes):

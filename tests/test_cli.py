@@ -211,6 +211,13 @@ def test_numbers_one_under_another_are_read_a_row_at_a_time(model, tmp_path):
     assert re.fullmatch(r'\d\n', predict(model, '--single', path).stdout)
 
 
+def test_numbers_written_joined_up_one_under_another_are_read_a_row_at_a_time(model, tmp_path):
+    # Each number's digits all touch: one piece a row (read 983 and 3 before).
+    two = save(synth.rows(['6483', '71256'], touching=True), tmp_path / 'two.png')
+    three = save(synth.rows(['943', '3030', '75689'], touching=True), tmp_path / 'three.png')
+    assert predict(model, two, three).stdout == f'{two}\t6483 71256\n{three}\t943 3030 75689\n'
+
+
 # ------------------------------------------------------------------ --evaluate
 
 def matrix_row(digit, counts):

@@ -7,7 +7,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 import synth
 from digits.ink import ink_map
-from digits.pieces import Candidates, Page, digit_candidates, pieces, rows_of_pieces
+from digits.pieces import Candidates, Page, digit_candidates, pieces, rows_of_pieces, upright
 from digits.rows import side_by_side
 
 pytestmark = pytest.mark.quick
@@ -41,6 +41,23 @@ def test_a_page_of_rows_gives_each_row_its_own_digits_and_line():
     page = digit_candidates(synth.rows(['305', '72']))
     assert isinstance(page, Page) and [len(row) for row in page] == [3, 2]
     assert all(isinstance(row, Candidates) and row.line is not None for row in page)
+
+
+@pytest.mark.parametrize('texts', [['6483', '71256'], ['943', '3030', '75689'], ['59', '7924']])
+def test_numbers_written_joined_up_one_under_another_are_rows(texts):
+    # Each row's digits all touch: one piece, so no row holds pieces side
+    # by side, yet each is a row of digits, not a flourish under another.
+    mask = mask_of(synth.rows(texts, touching=True))
+    assert [len(pieces(row)) for row in split_rows(mask)] == [1] * len(texts)
+    assert [upright(m[y0:y1, x0:x1]) for x0, x1, y0, y1, m in pieces(mask)] == [True] * len(texts)
+
+
+def test_a_number_apart_over_one_joined_up_are_two_rows():
+    top, bottom = number_mask('4071'), mask_of(synth.number('2385', touching=True))
+    ys, xs = np.nonzero(bottom)
+    bottom = bottom[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    assert len(split_rows(one_under_another(top, bottom, gap=top.shape[0] // 3))) == 2
+    assert len(split_rows(one_under_another(bottom, top, gap=top.shape[0] // 3))) == 2
 
 
 def test_one_number_on_a_dashed_line_stays_one_row():
