@@ -32,15 +32,17 @@ WALLS = 3               # a form's row of cells has this many upright walls at l
 WALLS_EVEN = 0.05       # ...ending within this share of their length of each other (or 2 px)
 WALLS_PEN = 1.5         # ...and at most this many of the ink's stroke widths thick (lines aside)
 TICK = 0.5              # walls rising from one rail only (ticks) are under this share of the ink's height
+ENCLOSED = 0.25         # ink inside a piece's loop this share of its height tall...
+CLEAR = 1.5             # ...and, by its median, this many of the loop's strokes clear of it is writing drawn round
 
 
-def keep_strokes(mask):
-    """Drop specks and page borders or ruled lines; keep the digit's pieces."""
-    labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
+def keep_strokes(mask, labelled=None):
+    """Drop specks and page borders or ruled lines; keep the digit's pieces.
+    `labelled`: label_pieces(mask), if the caller has it."""
+    labels, n, boxes = labelled or label_pieces(mask)
     if n == 0:
         return mask
     sizes = np.bincount(labels.ravel(), minlength=n + 1)[1:]
-    boxes = ndimage.find_objects(labels)
     h, w = mask.shape
     keep, loose, corner = np.zeros(n + 1, bool), np.zeros(n + 1, bool), np.zeros(n + 1, bool)
     for i, (box, size) in enumerate(zip(boxes, sizes), start=1):
@@ -68,6 +70,42 @@ def keep_strokes(mask):
     for i in range(1, n + 1):
         keep[i] &= sizes[i - 1] >= SPECK * largest
     return keep[labels]
+
+
+def label_pieces(mask):
+    """(labels, count, boxes): the 8-connected pieces of ink of `mask`, as
+    ndimage.label numbers them, and their boxes (ndimage.find_objects)."""
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
+    return labels, n, ndimage.find_objects(labels)
+
+
+def enclosures(mask, labelled):
+    """The pieces of ink drawn round writing, [h, w] bool, given the mask
+    of the ink and its label_pieces: a circle or a box drawn round a number
+    or a digit (docs/design.md, "Drawn round"). A digit's loop holds no
+    other digit; at most a speck, a dotted 0's dot, or the grey of a bold
+    0's narrow hole, against its pen. So a piece encloses writing if one
+    of its holes holds a whole piece ENCLOSED of its height tall, and the
+    ink in its holes lies, by the median, CLEAR of its strokes' widths
+    from it: paper round the writing."""
+    labels, n, boxes = labelled
+    out = np.zeros_like(mask)
+    if n < 2:
+        return out
+    boxes = np.array([(b[0].start, b[0].stop, b[1].start, b[1].stop) for b in boxes])
+    y0, y1, x0, x1 = boxes.T
+    # [i, j]: piece j's box lies inside piece i's, and j is tall enough to be writing
+    within = ((y0[:, None] < y0) & (y1 <= y1[:, None]) & (x0[:, None] < x0) & (x1 <= x1[:, None])
+              & (y1 - y0 >= ENCLOSED * (y1 - y0)[:, None]))
+    for i in np.flatnonzero(within.any(axis=1)):
+        box = (slice(y0[i], y1[i]), slice(x0[i], x1[i]))
+        piece = labels[box] == i + 1
+        holes = ndimage.binary_fill_holes(piece) & ~piece
+        inside = mask[box] & holes
+        if (any(holes[labels[box] == j + 1].all() for j in np.flatnonzero(within[i]))
+                and np.median(ndimage.distance_transform_edt(~piece)[inside]) >= CLEAR * stroke_width(piece)):
+            out[box] |= piece
+    return out
 
 
 def only_a_dot(mask):

@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from .clean import keep_strokes, only_a_dot, page_lines
+from .clean import enclosures, keep_strokes, label_pieces, only_a_dot, page_lines
 from .decode import ImageError, reduce, to_array
 from .masks import THICK_SCALE, stroke_width
 
@@ -199,13 +199,19 @@ def distance_from(rgb, paper):
 
 def separate(distance):
     """The threshold between paper and ink (Otsu's), the mask of the
-    digit's strokes, and that of the paper's lines (clean.page_lines)."""
+    digit's strokes, and that of the paper's lines (clean.page_lines) and
+    of any circle or box drawn round the writing (clean.enclosures)."""
     if distance.max() < MIN_CONTRAST:
         raise ImageError('no digit found (the picture is blank or uniform)')
     t = max(otsu(distance / distance.max()) * distance.max(), MIN_CONTRAST / 2)
     inked = distance > t
     lines = page_lines(inked)
-    mask = keep_strokes(inked & ~lines)
+    rest = inked & ~lines
+    labelled = label_pieces(rest)
+    drawn = enclosures(rest, labelled)
+    if drawn.any():
+        lines, rest, labelled = lines | drawn, rest & ~drawn, None
+    mask = keep_strokes(rest, labelled)
     if not mask.any() or only_a_dot(mask):
         raise ImageError('no digit found (only specks or borders)')
     return t, mask, lines

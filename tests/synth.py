@@ -129,6 +129,37 @@ def boxed(digit):
     return img
 
 
+def circled(digit):
+    """A digit with a circle drawn round it, by the same pen, not touching it."""
+    img = draw_digit(digit, size=300, width=13, margin=0.22)
+    ImageDraw.Draw(img).ellipse((8, 8, 291, 291), outline=(0, 0, 0), width=13)
+    return img
+
+
+def boxed_by_hand(digit):
+    """A digit with a box drawn round it by the same pen, a little askew."""
+    img = draw_digit(digit, size=300, width=13, margin=0.22)
+    ImageDraw.Draw(img).line([(20, 30), (280, 18), (285, 276), (26, 284), (20, 30)], fill=(0, 0, 0),
+                             width=13, joint='curve')
+    return img
+
+
+def drawn_round(digits, shape, pen=10, room=40):
+    """A number (`number`) with an ellipse or a box (`shape`) drawn round
+    it by a `pen` px pen, `room` px of paper between its box and the shape."""
+    inner = number(digits)
+    w, h = inner.size
+    img = Image.new('RGB', (w + 2 * room + 4 * pen, h + 2 * room + 4 * pen), (255, 255, 255))
+    img.paste(inner, (room + 2 * pen, room + 2 * pen))
+    box = (pen, pen, img.width - pen, img.height - pen)
+    draw = ImageDraw.Draw(img)
+    if shape == 'ellipse':
+        draw.ellipse(box, outline=(0, 0, 0), width=pen)
+    else:
+        draw.rectangle(box, outline=(0, 0, 0), width=pen)
+    return img
+
+
 def sheet_on_table(digit, dirpath):
     """A photo of a sheet on a dark table that shows all round it: wide on
     the left, in narrow strips (a few stroke widths) elsewhere."""

@@ -218,6 +218,14 @@ def test_numbers_written_joined_up_one_under_another_are_read_a_row_at_a_time(mo
     assert predict(model, two, three).stdout == f'{two}\t6483 71256\n{three}\t943 3030 75689\n'
 
 
+def test_a_number_or_digit_circled_or_boxed_reads_without_the_shape(model, tmp_path):
+    circled = save(synth.drawn_round('2026', 'ellipse', room=5), tmp_path / 'circled.png')
+    boxed = save(synth.drawn_round('2026', 'box'), tmp_path / 'boxed.png')     # read 6023 and 120261 before
+    assert predict(model, circled, boxed).stdout == f'{circled}\t2026\n{boxed}\t2026\n'
+    seven = save(synth.circled(7), tmp_path / 'seven.png')                     # read 0 before
+    assert predict(model, '--single', seven).stdout == '7\n'
+
+
 # ------------------------------------------------------------------ --evaluate
 
 def matrix_row(digit, counts):

@@ -102,6 +102,8 @@ CONDITIONS = {
     'thin_strokes': lambda d, tmp: synth.thin_strokes(d),
     'notebook_photo': lambda d, tmp: synth.notebook_photo(d, tmp),
     'boxed': lambda d, tmp: synth.boxed(d),
+    'circled': lambda d, tmp: synth.circled(d),
+    'boxed_by_hand': lambda d, tmp: synth.boxed_by_hand(d),
     'palette_png': lambda d, tmp: synth.palette_png(d, tmp),
     'sixteen_bit_png': lambda d, tmp: synth.sixteen_bit_png(d, tmp),
 }
@@ -479,6 +481,42 @@ def test_upright_strokes_on_an_underline_are_kept(name, width, ruled):
     strokes = straight_digit(ON_AN_UNDERLINE[name], (600, 250), 1.0, (0, 0), width=width)
     lines = straight_digit([(0, 199, 600, 199)] + [(0, 59, 600, 59)] * ruled, (600, 250), 1.0, (0, 0), width=2)
     assert not (page_lines(strokes | lines) & strokes & ~lines).any()
+
+
+@quick
+@pytest.mark.parametrize('shape', ['ellipse', 'box'])
+@pytest.mark.parametrize('room', [5, 40])
+def test_a_circle_or_box_drawn_round_a_number_is_left_out(shape, room):
+    from digits.ink import ink_map
+    from digits.pieces import digit_candidates
+    img = synth.drawn_round('2026', shape, room=room)
+    ink, mask = ink_map(img)
+    scale = ink.shape[1] / img.width
+    edge = int(np.ceil(25 * scale))        # the shape's pen, 10 px from the picture's sides
+    assert not mask[:, :edge].any() and not mask[:, -edge:].any()
+    assert ink[:, :edge].max() == 0 and ink[:, -edge:].max() == 0     # wiped from the number's ink too
+    assert len(digit_candidates(img)) == 4
+
+
+def ring(size, pen):
+    """A mask: an ellipse `pen` px thick filling a (h, w) picture."""
+    img = Image.new('L', size[::-1], 0)
+    ImageDraw.Draw(img).ellipse((2, 2, size[1] - 3, size[0] - 3), outline=255, width=pen)
+    return np.asarray(img) > 127
+
+
+@quick
+def test_a_digits_loop_holding_a_dot_or_grey_encloses_nothing():
+    from digits.clean import enclosures, label_pieces
+    dotted = ring((120, 90), 12)               # a dotted 0
+    dotted[55:65, 40:50] = True
+    sliver = ring((120, 90), 22)               # a bold 0, grey left in its narrow hole
+    sliver[40:80, 29:32] = True
+    drawn = ring((240, 180), 10)               # a 1 with a circle drawn round it
+    one = drawn.copy()
+    one[60:180, 85:95] = True
+    for mask, encloses in ((dotted, False), (sliver, False), (one, True)):
+        assert (enclosures(mask, label_pieces(mask)) == (drawn if encloses else False)).all()
 
 
 @quick
