@@ -13,6 +13,7 @@ under another; 100 numbers of 3-8 MNIST digits written one to a cell of a form's
 row of cells, and the same on a baseline with ticks, and with no lines;
 100 dates of MNIST digits for each separator ('/', '-', '.'), and
 how many of them print as written with --separators;
+the 20 numbers turned 20 to 40 degrees (apart, and touching);
 and 30 numbers of 2-4 MNIST test digits, apart, in each
 of five photo conditions of bench/photo_conditions.py. Then pages of
 numbers written one under another (digits/rows.py), read as 'a b': 20 of
@@ -43,6 +44,18 @@ def read_right(reader, paths, truths):
     """How many of the pictures at `paths` read exactly as their `truths`."""
     results = reader.read_prepared(prepare(paths, single=False))
     return sum(isinstance(r, list) and describe(r) == t for r, t in zip(results, truths))
+
+
+def read_tilted(reader, truths, folder, touching=False):
+    """How many of the numbers, drawn as `number` draws them and turned by
+    20, 30 or 40 degrees, either way in turn, read exactly right."""
+    paths = []
+    for i, text in enumerate(truths):
+        angle = (20, 30, 40)[i % 3] * (-1) ** (i // 3)
+        paths.append(os.path.join(folder, f'tilted_{int(touching)}_{i:02d}_{text}.png'))
+        synth.number(text, touching=touching).rotate(angle, Image.BICUBIC, expand=True,
+                                                     fillcolor='white').save(paths[-1])
+    return read_right(reader, paths, truths)
 
 
 def read_exactly(reader, truths, folder, **kind):
@@ -287,6 +300,9 @@ def main():
             os.makedirs(folder)
             right = read_exactly(reader, truths, folder, **kind)
             print(f'{name:21s} {right:3d}/{len(truths)}')
+        for touching in (False, True):
+            right = read_tilted(reader, test_numbers, tmp, touching)
+            print(f'{"tilted" + (", touching" if touching else ""):21s} {right:3d}/{len(test_numbers)}')
         rows = [[test_numbers[i], test_numbers[(i + 7) % 20]] + [test_numbers[(i + 13) % 20]] * (i % 2)
                 for i in range(20)]
         for kind in ({}, {'touching': True}):

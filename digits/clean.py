@@ -32,8 +32,10 @@ WALLS = 3               # a form's row of cells has this many upright walls at l
 WALLS_EVEN = 0.05       # ...ending within this share of their length of each other (or 2 px)
 WALLS_PEN = 1.5         # ...and at most this many of the ink's stroke widths thick (lines aside)
 TICK = 0.5              # walls rising from one rail only (ticks) are under this share of the ink's height
-ENCLOSED = 0.25         # ink inside a piece's loop this share of its height tall...
-CLEAR = 1.5             # ...and, by its median, this many of the loop's strokes clear of it is writing drawn round
+ENCLOSED = 0.4          # ink inside a piece's loop this share of its height tall...
+CLEAR = 1.5             # ...and, by its median, this many of the loop's strokes clear of it is writing drawn round...
+ROWMATE = 0.8           # ...unless another piece is this share of its height tall: then it is a digit among digits
+ENCLOSURE_PX = 16       # px: a shape drawn round writing is at least this tall (not a speck of a dithered scan)
 
 
 def keep_strokes(mask, labelled=None):
@@ -83,26 +85,29 @@ def enclosures(mask, labelled):
     """The pieces of ink drawn round writing, [h, w] bool, given the mask
     of the ink and its label_pieces: a circle or a box drawn round a number
     or a digit (docs/design.md, "Drawn round"). A digit's loop holds no
-    other digit; at most a speck, a dotted 0's dot, or the grey of a bold
-    0's narrow hole, against its pen. So a piece encloses writing if one
-    of its holes holds a whole piece ENCLOSED of its height tall, and the
-    ink in its holes lies, by the median, CLEAR of its strokes' widths
-    from it: paper round the writing."""
+    other digit; at most a speck, a dotted or slashed 0's mark, or the grey
+    of a bold 0's narrow hole, close to its pen. So a piece at least half
+    as tall as the tallest (and ENCLOSURE_PX) encloses writing if one of its holes holds a
+    whole piece ENCLOSED of its height tall, the ink in its holes lies, by
+    the median, CLEAR of its strokes' widths from it (paper round the
+    writing), and no piece outside it is ROWMATE of its height tall (then
+    it is one digit of a number: a 0 in "1000" with a slash inside)."""
     labels, n, boxes = labelled
     out = np.zeros_like(mask)
     if n < 2:
         return out
-    boxes = np.array([(b[0].start, b[0].stop, b[1].start, b[1].stop) for b in boxes])
-    y0, y1, x0, x1 = boxes.T
-    # [i, j]: piece j's box lies inside piece i's, and j is tall enough to be writing
-    within = ((y0[:, None] < y0) & (y1 <= y1[:, None]) & (x0[:, None] < x0) & (x1 <= x1[:, None])
-              & (y1 - y0 >= ENCLOSED * (y1 - y0)[:, None]))
-    for i in np.flatnonzero(within.any(axis=1)):
+    y0, y1, x0, x1 = np.array([(b[0].start, b[0].stop, b[1].start, b[1].stop) for b in boxes]).T
+    height = y1 - y0
+    for i in np.flatnonzero((height >= height.max() / 2) & (height >= ENCLOSURE_PX)):
+        within = (y0[i] < y0) & (y1 <= y1[i]) & (x0[i] < x0) & (x1 <= x1[i])
+        writing = np.flatnonzero(within & (height >= ENCLOSED * height[i]))
+        if not writing.size or ((~within & (height >= ROWMATE * height[i])).sum() > 1):   # itself, and others
+            continue
         box = (slice(y0[i], y1[i]), slice(x0[i], x1[i]))
         piece = labels[box] == i + 1
         holes = ndimage.binary_fill_holes(piece) & ~piece
         inside = mask[box] & holes
-        if (any(holes[labels[box] == j + 1].all() for j in np.flatnonzero(within[i]))
+        if (any(holes[labels[box] == j + 1].all() for j in writing)
                 and np.median(ndimage.distance_transform_edt(~piece)[inside]) >= CLEAR * stroke_width(piece)):
             out[box] |= piece
     return out

@@ -11,6 +11,7 @@ from scipy import ndimage
 
 from .decode import ImageError
 from .ink import ink_map
+from .level import levelled
 from .lines import strokes_box, to_line
 from .masks import around, stroke_width
 from .normalise import prepare_digit, prepare_widths, stretched
@@ -66,6 +67,9 @@ def digit_candidates(img, single=False, separators=False):
     if single:
         return Candidates([(prepare_digit(ink, mask), None)])
     found = pieces(mask)
+    ink, mask, turned = levelled(ink, mask, found)
+    if turned:
+        found = pieces(mask)
     rows = rows_of_pieces(found)
     marks_ink = ink if separators else None
     if len(rows) == 1:
@@ -81,6 +85,7 @@ def digit_candidates(img, single=False, separators=False):
 def rows_of_pieces(found):
     """The pieces `found` (see pieces) of each row of writing, top to
     bottom (digits/rows.py); [found] for a page of one row."""
+    # only a piece wider than a digit may be digits joined up: the others' strokes need no look
     rows = row_of_each([(y0, y1, x0, x1) for x0, x1, y0, y1, _ in found],
                        [x1 - x0 > WIDEST * (y1 - y0) and upright(m[y0:y1, x0:x1]) for x0, x1, y0, y1, m in found])
     if rows is None:
@@ -93,8 +98,10 @@ def upright(mask):
     half its height in UPRIGHT of its inked columns, as digits' strokes do
     (a 0's sides, a 2's top and bottom; touching digits', each digit's): a
     flourish, a swoosh or a box's bottom edge crosses most columns once, at
-    one height (digits/rows.py, joined_up). A bar (a 5's, an underline) is
-    no taller than its stroke: it is not upright."""
+    one height (digits/rows.py, joined_up). It is the span from a column's
+    top ink to its bottom ink: a coil or a tight zigzag, crossing each
+    column twice, is upright too. A bar (a 5's, an underline) is no taller
+    than its stroke: it is not upright."""
     if mask.shape[0] < UPRIGHT_TALL * stroke_width(mask):
         return False
     inked = mask.any(axis=0)

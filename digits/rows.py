@@ -5,11 +5,12 @@ of one row sit on those of the next and are merged into nonsense ("4071"
 over "2385" read 3335). So a page is first cut into rows, each read as a
 number of its own. A row is a band of the page where pieces of ink lie,
 with blank paper between it and the next, at least half the tallest
-band's height, holding digits side by side or one digit; other bands (a
+band's height, holding digits side by side (apart, or all joined up in one
+piece) or one digit; other bands (a
 dot, a dash, an underline, a flourish under an amount, a form box's edge,
 a line of small print) are marks and go with the row nearest them. Only a clear gap
 between two rows, one under the other, one of them at least with digits
-side by side, splits a page: a digit whose pen skipped (a 5's bar above
+side by side (apart or joined up), splits a page: a digit whose pen skipped (a 5's bar above
 its belly), a number written uphill, or a wavy row stays one row. A page
 photographed askew has its rows tilted, and the gap between them closes
 at the ends; so the page is also looked at sheared by up to 10 degrees
@@ -21,13 +22,15 @@ GAP = 0.25   # blank rows between a band of writing and the next piece, at least
 ROW = 0.5    # a row is at least this fraction of the tallest band's height
 DIGIT_WIDE = 1.3   # the widest digit, in heights (pieces.WIDEST)
 NEAR = 1.0   # paper wider than this many heights parts a row's digits from the rest
+JOINED_TALL = 0.8   # digits joined up in one piece are a row if this fraction of the tallest band
 SLANTS = np.tan(np.radians([0, 2, -2, 4, -4, 6, -6, 8, -8, 10, -10]))   # rows tilted up to 10 degrees are found
 
 
-def row_of_each(boxes, upright=None):
+def row_of_each(boxes, joined=None):
     """Per piece of ink, given their boxes (y0, y1, x0, x1) and whether
-    each is wider than a digit and `upright` (pieces.upright: strokes up
-    and down all along, as digits', not a flourish's; None: none is), the row of
+    each may be digits `joined` up (wider than a digit, and pieces.upright:
+    strokes up and down all along, as digits', not a flourish's; None: none
+    is), the row of
     writing it is in, 0 for the top one; None for a page of one row. A
     piece of a band too short to be a row (a mark) goes with the row
     nearest it. The page is looked at level, or sheared by the one of
@@ -35,7 +38,7 @@ def row_of_each(boxes, upright=None):
     photographed askew)."""
     sheared = min(([sheared_box(box, slant) for box in boxes] for slant in SLANTS),
                   key=lambda boxes: sum(y1 - y0 for y0, y1 in bands_of(boxes)))   # the first, level, on a tie
-    rows = rows_of(sheared, upright)
+    rows = rows_of(sheared, joined)
     if not rows:
         return None
     return [int(np.argmin([max(r0 - y1, y0 - r1, 0) for r0, r1 in rows])) for y0, y1, _, _ in sheared]
@@ -61,10 +64,10 @@ def bands_of(boxes):
     return bands
 
 
-def rows_of(boxes, upright=None):
+def rows_of(boxes, joined=None):
     """The rows of writing, (y0, y1) each, top to bottom, given the boxes
-    (y0, y1, x0, x1) of the page's pieces, and which are `upright` (see
-    row_of_each); [] for a page of one row.
+    (y0, y1, x0, x1) of the page's pieces, and which may be digits `joined`
+    up (see row_of_each); [] for a page of one row.
 
     A band (bands_of) is a row if it is at least ROW of the tallest band's
     height and holds digits side by side (apart, or joined up) or one digit; any other band is
@@ -72,11 +75,12 @@ def rows_of(boxes, upright=None):
     box's edge). The page has rows if two bands at least are rows, every
     row under the one before it (their pieces sharing some columns: not a
     number whose last digits are written higher), and one of them at least
-    holds digits side by side; else it is one row."""
+    holds digits side by side, apart or joined up; else it is one row."""
     bands = bands_of(boxes)
     highest = max(y1 - y0 for y0, y1 in bands)
     tall = [band for band in bands if band[1] - band[0] >= ROW * highest]
-    apart = [side_by_side(band, boxes) or joined_up(band, boxes, upright) for band in tall]
+    apart = [side_by_side(band, boxes) or joined_up(band, boxes, joined) and band[1] - band[0] >= JOINED_TALL * highest
+             for band in tall]
     rows = [band for band, a in zip(tall, apart) if a or one_digit(band, boxes)]
     spans = [columns(row, boxes) for row in rows]
     if len(rows) > 1 and all(a[0] < b[1] and b[0] < a[1] for a, b in zip(spans, spans[1:])) and any(apart):
@@ -107,15 +111,17 @@ def side_by_side(band, boxes):
     return False
 
 
-def joined_up(band, boxes, upright):
-    """Whether the band holds digits written joined up, as one piece: an
-    upright piece (see row_of_each) at least half the band's height and
-    wider than a digit (DIGIT_WIDE heights). A flourish, a swoosh or a
-    box's edge under an amount is as wide, but not upright."""
+def joined_up(band, boxes, joined):
+    """Whether the band holds digits written joined up, as one piece: one
+    that may be (`joined`, see row_of_each) at least half the band's height
+    and wider than a digit (DIGIT_WIDE heights). A flourish, a swoosh or a
+    box's edge under an amount is as wide, but not upright. (A coil or a
+    tight zigzag is: rows_of asks that such a band be nearly as tall as the
+    tallest, JOINED_TALL, as digits are and such flourishes seldom.)"""
     y0, y1 = band
-    return upright is not None and any(
-        up and y0 <= b0 and b1 <= y1 and b1 - b0 >= (y1 - y0) / 2 and x1 - x0 > DIGIT_WIDE * (y1 - y0)
-        for (b0, b1, x0, x1), up in zip(boxes, upright))
+    return joined is not None and any(
+        j and y0 <= b0 and b1 <= y1 and b1 - b0 >= (y1 - y0) / 2 and x1 - x0 > DIGIT_WIDE * (y1 - y0)
+        for (b0, b1, x0, x1), j in zip(boxes, joined))
 
 
 def one_digit(band, boxes):

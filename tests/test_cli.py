@@ -226,6 +226,14 @@ def test_a_number_or_digit_circled_or_boxed_reads_without_the_shape(model, tmp_p
     assert predict(model, '--single', seven).stdout == '7\n'
 
 
+def test_a_number_photographed_askew_is_read_level(model, tmp_path):
+    paths = []
+    for angle in (30, -40):                          # read 010 and 90 before
+        img = synth.number('40718').rotate(angle, Image.BICUBIC, expand=True, fillcolor='white')
+        paths.append(save(img, tmp_path / f'tilted{angle}.png'))
+    assert predict(model, *paths).stdout == ''.join(f'{p}\t40718\n' for p in paths)
+
+
 # ------------------------------------------------------------------ --evaluate
 
 def matrix_row(digit, counts):

@@ -519,6 +519,33 @@ def test_a_digits_loop_holding_a_dot_or_grey_encloses_nothing():
         assert (enclosures(mask, label_pieces(mask)) == (drawn if encloses else False)).all()
 
 
+def marked_zero(mark):
+    """A 0 (ink high, cropped) with a slash or a dot inside, not touching it."""
+    zero = synth.draw_digit(0, size=200, width=12, ink=255, paper=0, margin=0.15)
+    draw = ImageDraw.Draw(zero)
+    if mark == 'slash':
+        draw.line((112, 62, 88, 138), fill=255, width=11)
+    else:
+        draw.ellipse((92, 88, 108, 112), fill=255)
+    ink = np.asarray(zero.convert('L'))
+    ys, xs = np.nonzero(ink > 127)
+    return ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+
+
+@quick
+@pytest.mark.parametrize('mark', ['slash', 'dot'])
+def test_a_slashed_or_dotted_0_among_digits_is_kept(mark):
+    # Alone, a 0 round a long slash is a circled 1 as much as a slashed 0;
+    # beside digits as tall, it is one of them.
+    from digits.ink import ink_map
+    from digits.pieces import pieces
+    one = np.asarray(synth.draw_digit(1, size=200, width=12, ink=255, paper=0, margin=0.15).convert('L'))
+    ys, xs = np.nonzero(one > 127)
+    img = synth.side_by_side([one[ys.min():ys.max() + 1, xs.min():xs.max() + 1]] + [marked_zero(mark)] * 3, 30)
+    heights = [y1 - y0 for _, _, y0, y1, _ in pieces(ink_map(img)[1])]
+    assert sum(h >= 0.8 * max(heights) for h in heights) == 4     # the 1 and the three 0s
+
+
 @quick
 def test_a_1_written_along_a_squared_papers_line_is_kept():
     """The line through the 1 is as thick as the 1 there; it used to count

@@ -129,6 +129,20 @@ def test_a_flourish_box_edge_or_corners_near_a_number_are_not_a_row():
     assert len(split_rows(one_under_another(sides, number, gap=h // 3))) == 1
 
 
+def test_a_coil_under_a_number_is_not_a_row():
+    # A coil crosses each column twice, as digits do: it is upright, but
+    # lower than the number (JOINED_TALL), so it is a mark.
+    number = number_mask('2026')
+    h, w = number.shape
+    t = np.linspace(0, 2 * np.pi * w / (0.4 * h), 2000)
+    xs, ys = 12 + 0.4 * h * t / (2 * np.pi) + 0.27 * h * np.sin(t), 6 + 0.3 * h * (1 - np.cos(t))
+    coil = Image.new('L', (w + 40, int(0.6 * h) + 14), 0)
+    ImageDraw.Draw(coil).line(list(zip(xs[xs < w + 20], ys[xs < w + 20])), fill=255, width=10)
+    coil = np.asarray(coil) > 127
+    assert upright(coil[:, np.flatnonzero(coil.any(axis=0))[0]:])
+    assert len(split_rows(one_under_another(number, coil, gap=h // 3))) == 1
+
+
 def test_a_digit_whose_pen_skipped_stays_one_row():
     # A 5's bar well above its belly, an 8 as two loops far apart: pieces one
     # above the other, of like heights, but no row holds digits side by side.
