@@ -87,11 +87,13 @@ def enclosures(mask, labelled):
     or a digit (docs/design.md, "Drawn round"). A digit's loop holds no
     other digit; at most a speck, a dotted or slashed 0's mark, or the grey
     of a bold 0's narrow hole, close to its pen. So a piece at least half
-    as tall as the tallest (and ENCLOSURE_PX) encloses writing if one of its holes holds a
-    whole piece ENCLOSED of its height tall, the ink in its holes lies, by
-    the median, CLEAR of its strokes' widths from it (paper round the
-    writing), and no piece outside it is ROWMATE of its height tall (then
-    it is one digit of a number: a 0 in "1000" with a slash inside)."""
+    as tall as the tallest (and ENCLOSURE_PX) encloses writing if one of
+    its holes holds a whole piece ENCLOSED of its height tall, the ink in
+    its holes lies, by the median, CLEAR of its strokes' widths from it
+    (paper round the writing), and no piece outside it is ROWMATE of its
+    height tall (then it is one digit of a number: a 0 in "1000" with a
+    slash inside). Pieces are looked at one at a time, the tall ones only:
+    a dithered scan has tens of thousands."""
     labels, n, boxes = labelled
     out = np.zeros_like(mask)
     if n < 2:

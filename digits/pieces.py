@@ -85,9 +85,11 @@ def digit_candidates(img, single=False, separators=False):
 def rows_of_pieces(found):
     """The pieces `found` (see pieces) of each row of writing, top to
     bottom (digits/rows.py); [found] for a page of one row."""
-    # only a piece wider than a digit may be digits joined up: the others' strokes need no look
-    rows = row_of_each([(y0, y1, x0, x1) for x0, x1, y0, y1, _ in found],
-                       [x1 - x0 > WIDEST * (y1 - y0) and upright(m[y0:y1, x0:x1]) for x0, x1, y0, y1, m in found])
+    # Only a piece wider than a digit may be digits joined up: the others'
+    # strokes are not looked at (rows.joined_up checks the width again,
+    # against its band).
+    joined = [x1 - x0 > WIDEST * (y1 - y0) and upright(m[y0:y1, x0:x1]) for x0, x1, y0, y1, m in found]
+    rows = row_of_each([(y0, y1, x0, x1) for x0, x1, y0, y1, _ in found], joined)
     if rows is None:
         return [found]
     return [[p for p, row in zip(found, rows) if row == k] for k in range(max(rows) + 1)]

@@ -5,13 +5,13 @@ of one row sit on those of the next and are merged into nonsense ("4071"
 over "2385" read 3335). So a page is first cut into rows, each read as a
 number of its own. A row is a band of the page where pieces of ink lie,
 with blank paper between it and the next, at least half the tallest
-band's height, holding digits side by side (apart, or all joined up in one
-piece) or one digit; other bands (a
-dot, a dash, an underline, a flourish under an amount, a form box's edge,
-a line of small print) are marks and go with the row nearest them. Only a clear gap
-between two rows, one under the other, one of them at least with digits
-side by side (apart or joined up), splits a page: a digit whose pen skipped (a 5's bar above
-its belly), a number written uphill, or a wavy row stays one row. A page
+band's height, holding digits side by side (apart, or all joined up in
+one piece) or one digit; other bands (a dot, a dash, an underline, a
+flourish under an amount, a form box's edge, a line of small print) are
+marks and go with the row nearest them. Only a clear gap between two
+rows, one under the other, one of them at least with digits side by
+side, splits a page: a digit whose pen skipped (a 5's bar above its
+belly), a number written uphill, or a wavy row stays one row. A page
 photographed askew has its rows tilted, and the gap between them closes
 at the ends; so the page is also looked at sheared by up to 10 degrees
 either way, and the slant that makes its bands thinnest is taken.
@@ -70,17 +70,16 @@ def rows_of(boxes, joined=None):
     up (see row_of_each); [] for a page of one row.
 
     A band (bands_of) is a row if it is at least ROW of the tallest band's
-    height and holds digits side by side (apart, or joined up) or one digit; any other band is
-    marks (an underline, a flourish or a wavy line under an amount, a form
-    box's edge). The page has rows if two bands at least are rows, every
+    height and holds digits side by side (apart, or joined up) or one
+    digit; any other band is marks (an underline, a flourish or a wavy
+    line under an amount, a form box's edge). The page has rows if two bands at least are rows, every
     row under the one before it (their pieces sharing some columns: not a
     number whose last digits are written higher), and one of them at least
     holds digits side by side, apart or joined up; else it is one row."""
     bands = bands_of(boxes)
     highest = max(y1 - y0 for y0, y1 in bands)
     tall = [band for band in bands if band[1] - band[0] >= ROW * highest]
-    apart = [side_by_side(band, boxes) or joined_up(band, boxes, joined) and band[1] - band[0] >= JOINED_TALL * highest
-             for band in tall]
+    apart = [side_by_side(band, boxes) or joined_up(band, boxes, joined, highest) for band in tall]
     rows = [band for band, a in zip(tall, apart) if a or one_digit(band, boxes)]
     spans = [columns(row, boxes) for row in rows]
     if len(rows) > 1 and all(a[0] < b[1] and b[0] < a[1] for a, b in zip(spans, spans[1:])) and any(apart):
@@ -111,15 +110,15 @@ def side_by_side(band, boxes):
     return False
 
 
-def joined_up(band, boxes, joined):
+def joined_up(band, boxes, joined, highest):
     """Whether the band holds digits written joined up, as one piece: one
     that may be (`joined`, see row_of_each) at least half the band's height
     and wider than a digit (DIGIT_WIDE heights). A flourish, a swoosh or a
-    box's edge under an amount is as wide, but not upright. (A coil or a
-    tight zigzag is: rows_of asks that such a band be nearly as tall as the
-    tallest, JOINED_TALL, as digits are and such flourishes seldom.)"""
+    box's edge under an amount is as wide, but not upright. A coil or a
+    tight zigzag is, so the band must also be nearly as tall as the tallest
+    band (`highest`, JOINED_TALL), as digits are and such flourishes seldom."""
     y0, y1 = band
-    return joined is not None and any(
+    return joined is not None and y1 - y0 >= JOINED_TALL * highest and any(
         j and y0 <= b0 and b1 <= y1 and b1 - b0 >= (y1 - y0) / 2 and x1 - x0 > DIGIT_WIDE * (y1 - y0)
         for (b0, b1, x0, x1), j in zip(boxes, joined))
 
