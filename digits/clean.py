@@ -32,9 +32,9 @@ WALLS = 3               # a form's row of cells has this many upright walls at l
 WALLS_EVEN = 0.05       # ...ending within this share of their length of each other (or 2 px)
 WALLS_PEN = 1.5         # ...and at most this many of the ink's stroke widths thick (lines aside)
 TICK = 0.5              # walls rising from one rail only (ticks) are under this share of the ink's height
-ENCLOSED = 0.4          # ink inside a piece's loop this share of its height tall...
+ENCLOSED = 0.25         # ink inside a piece's loop this share of its height tall...
 CLEAR = 1.5             # ...and, by its median, this many of the loop's strokes clear of it is writing drawn round...
-ROWMATE = 0.8           # ...unless another piece is this share of its height tall: then it is a digit among digits
+ROWMATE = 0.8           # ...unless a piece that holds none is this share of its height tall: a digit among digits
 ENCLOSURE_PX = 16       # px: a shape drawn round writing is at least this tall (not a speck of a dithered scan)
 
 
@@ -87,32 +87,45 @@ def enclosures(mask, labelled):
     or a digit (docs/design.md, "Drawn round"). A digit's loop holds no
     other digit; at most a speck, a dotted or slashed 0's mark, or the grey
     of a bold 0's narrow hole, close to its pen. So a piece at least half
-    as tall as the tallest (and ENCLOSURE_PX) encloses writing if one of
-    its holes holds a whole piece ENCLOSED of its height tall, the ink in
+    as tall as the tallest (and ENCLOSURE_PX) holds writing if one of its
+    holes holds a whole piece ENCLOSED of its height tall and the ink in
     its holes lies, by the median, CLEAR of its strokes' widths from it
-    (paper round the writing), and no piece outside it is ROWMATE of its
-    height tall (then it is one digit of a number: a 0 in "1000" with a
-    slash inside). Pieces are looked at one at a time, the tall ones only:
-    a dithered scan has tens of thousands."""
+    (paper round the writing). It was drawn round the writing unless a
+    piece that holds none is ROWMATE of its height tall: then it is one
+    digit of a number, a 0 of "1000" with a slash inside (digits circled
+    one by one each hold one). Pieces are looked at one at a time, the
+    tall ones only: a dithered scan has tens of thousands."""
     labels, n, boxes = labelled
     out = np.zeros_like(mask)
     if n < 2:
         return out
     y0, y1, x0, x1 = np.array([(b[0].start, b[0].stop, b[1].start, b[1].stop) for b in boxes]).T
     height = y1 - y0
-    for i in np.flatnonzero((height >= height.max() / 2) & (height >= ENCLOSURE_PX)):
+    holding = [i for i in np.flatnonzero((height >= height.max() / 2) & (height >= ENCLOSURE_PX))
+               if holds_writing(mask, labels, i, (y0, y1, x0, x1))]
+    others = np.ones(n, bool)
+    others[holding] = False
+    for i in holding:
         within = (y0[i] < y0) & (y1 <= y1[i]) & (x0[i] < x0) & (x1 <= x1[i])
-        writing = np.flatnonzero(within & (height >= ENCLOSED * height[i]))
-        if not writing.size or ((~within & (height >= ROWMATE * height[i])).sum() > 1):   # itself, and others
-            continue
-        box = (slice(y0[i], y1[i]), slice(x0[i], x1[i]))
-        piece = labels[box] == i + 1
-        holes = ndimage.binary_fill_holes(piece) & ~piece
-        inside = mask[box] & holes
-        if (any(holes[labels[box] == j + 1].all() for j in writing)
-                and np.median(ndimage.distance_transform_edt(~piece)[inside]) >= CLEAR * stroke_width(piece)):
-            out[box] |= piece
+        if not (others & ~within & (height >= ROWMATE * height[i])).any():
+            out[y0[i]:y1[i], x0[i]:x1[i]] |= labels[y0[i]:y1[i], x0[i]:x1[i]] == i + 1
     return out
+
+
+def holds_writing(mask, labels, i, boxes):
+    """Whether piece i (of `labels`; `boxes`: every piece's y0, y1, x0, x1)
+    holds writing in its holes, as enclosures asks."""
+    y0, y1, x0, x1 = boxes
+    within = (y0[i] < y0) & (y1 <= y1[i]) & (x0[i] < x0) & (x1 <= x1[i])
+    writing = np.flatnonzero(within & (y1 - y0 >= ENCLOSED * (y1[i] - y0[i])))
+    if not writing.size:
+        return False
+    box = (slice(y0[i], y1[i]), slice(x0[i], x1[i]))
+    piece = labels[box] == i + 1
+    holes = ndimage.binary_fill_holes(piece) & ~piece
+    inside = mask[box] & holes
+    return (any(holes[labels[box] == j + 1].all() for j in writing)
+            and np.median(ndimage.distance_transform_edt(~piece)[inside]) >= CLEAR * stroke_width(piece))
 
 
 def only_a_dot(mask):

@@ -10,10 +10,13 @@ is as long across as a short number.
 import numpy as np
 from PIL import Image
 
+from .masks import stroke_width
+
 LEVEL = 15        # degrees: a row tilted more than this is turned level (less reads well as it is)
 STEEPEST = 50     # degrees: beyond this, pieces in a line are not a row
 TALL = 0.5        # pieces at least this fraction of the tallest...
-SQUARISH = 1.5    # ...and at most this many times as wide as tall (not a flourish) are the row's digits...
+SQUARISH = 1.5    # ...at most this many times as wide as tall (not a flourish)...
+STROKES = 3       # ...and this many strokes tall (not a dot) are the row's digits...
 IN_LINE = 0.35    # ...and their middles lie this many of their heights, at most, from a line...
 AGREE = 8         # ...whose angle is that of their ink's long axis within this many degrees
 
@@ -21,10 +24,13 @@ AGREE = 8         # ...whose angle is that of their ink's long axis within this 
 def tilt(found):
     """The angle (degrees, counterclockwise) of the row through the middles
     of the pieces `found` (pieces.pieces' (x0, x1, y0, y1, mask) each), if
-    three or more digit-like pieces (TALL, SQUARISH) lie in a line; else 0."""
-    tallest = max(y1 - y0 for _, _, y0, y1, _ in found)
+    three or more digit-like pieces (TALL, SQUARISH, STROKES) lie in a line
+    (IN_LINE) that the long axis of all the ink agrees with (AGREE: a
+    stray stroke above two digits is no row); else 0."""
+    tallest = max((y1 - y0 for _, _, y0, y1, _ in found), default=0)
     tall = [(x0, x1, y0, y1, m) for x0, x1, y0, y1, m in found
-            if y1 - y0 >= TALL * tallest and x1 - x0 <= SQUARISH * (y1 - y0)]
+            if y1 - y0 >= TALL * tallest and x1 - x0 <= SQUARISH * (y1 - y0)
+            and y1 - y0 >= STROKES * stroke_width(m[y0:y1, x0:x1])]
     if len(tall) < 3:
         return 0.0
     # each piece's middle: the mean of its ink (a tilted digit's box is not centred on it)
@@ -34,6 +40,8 @@ def tilt(found):
     if np.ptp(xs) == 0:
         return 0.0
     slope, offset = np.polyfit(xs, ys, 1)
+    # a tilted digit's box is taller than the digit by about 1/cos(tilt),
+    # and the middles' distances from the line are measured upright
     height = np.median([y1 - y0 for _, _, y0, y1, _ in tall]) * np.cos(np.arctan(slope))
     angle = float(np.degrees(np.arctan(-slope)))
     if np.abs(ys - (slope * xs + offset)).max() > IN_LINE * height or abs(angle - long_axis(found)) > AGREE:
@@ -43,7 +51,8 @@ def tilt(found):
 
 def long_axis(found):
     """The angle (degrees, counterclockwise, -90..90) of the long axis of
-    the ink of the pieces `found` (as for tilt)."""
+    the ink of the pieces `found` (as for tilt), all of them: underlines
+    and strokes too, which tilt's line through the digits leaves out."""
     ys, xs = np.concatenate([np.nonzero(m[y0:y1, x0:x1]) + np.array([[y0], [x0]])
                              for x0, x1, y0, y1, m in found], axis=1)
     _, axes = np.linalg.eigh(np.cov(np.stack([xs, ys]).astype(float)))
@@ -58,5 +67,6 @@ def levelled(ink, mask, found):
     if not LEVEL < abs(angle) <= STEEPEST:
         return ink, mask, False
     ink = np.asarray(Image.fromarray(ink, mode='F').rotate(-angle, Image.BILINEAR, expand=True), np.float32)
+    # a quarter grey of the turned mask is kept: a pen a pixel wide, cut at half, breaks into specks
     turned = Image.fromarray(mask.astype(np.uint8) * 255).rotate(-angle, Image.BILINEAR, expand=True)
-    return ink, np.asarray(turned) > 127, True
+    return ink, np.asarray(turned) > 63, True

@@ -485,7 +485,7 @@ def test_upright_strokes_on_an_underline_are_kept(name, width, ruled):
 
 @quick
 @pytest.mark.parametrize('shape', ['ellipse', 'box'])
-@pytest.mark.parametrize('room', [5, 40])
+@pytest.mark.parametrize('room', [5, 40, 100])
 def test_a_circle_or_box_drawn_round_a_number_is_left_out(shape, room):
     from digits.ink import ink_map
     from digits.pieces import digit_candidates
@@ -496,6 +496,15 @@ def test_a_circle_or_box_drawn_round_a_number_is_left_out(shape, room):
     assert not mask[:, :edge].any() and not mask[:, -edge:].any()
     assert ink[:, :edge].max() == 0 and ink[:, -edge:].max() == 0     # wiped from the number's ink too
     assert len(digit_candidates(img)) == 4
+
+
+@quick
+def test_digits_circled_one_by_one_are_left_without_their_circles():
+    from digits.ink import ink_map
+    from digits.pieces import pieces
+    inks = [255 - np.asarray(synth.circled(d).convert('L')) for d in (1, 2, 7)]
+    ink, mask = ink_map(synth.side_by_side(inks, 20))
+    assert len(pieces(mask)) == 3 and not mask[:, :ink.shape[1] // 60].any()
 
 
 def ring(size, pen):

@@ -36,3 +36,18 @@ def test_a_number_tilted_a_little_is_left_as_it_is(angle):
 def test_rows_two_digits_or_one_digit_have_no_tilt():
     for img in (synth.rows(['4071', '2385']), synth.number('47'), synth.clean(5)):
         assert tilt(pieces(ink_map(tilted(img, 30))[1])) == 0
+
+
+@pytest.mark.parametrize('angle', [20, 30])
+def test_a_thin_pen_stays_whole_when_turned(angle):
+    # a ballpoint on a page is about a pixel wide at the working size
+    inks = []
+    for d in '2026':
+        ink = np.asarray(synth.draw_digit(int(d), size=260, width=2, ink=255, paper=0).convert('L'))
+        ys, xs = np.nonzero(ink > 127)
+        inks.append(ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1])
+    page = Image.new('RGB', (1600, 500), 'white')
+    page.paste(synth.side_by_side(inks, 40), (100, 100))
+    ink, mask = ink_map(tilted(page, angle))
+    _, turned_mask, turned = levelled(ink, mask, pieces(mask))
+    assert turned and len(pieces(mask)) == len(pieces(turned_mask)) == 4
