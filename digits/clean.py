@@ -106,8 +106,7 @@ def enclosures(mask, labelled):
     others = np.ones(n, bool)
     others[holding] = False
     for i in holding:
-        within = (y0[i] < y0) & (y1 <= y1[i]) & (x0[i] < x0) & (x1 <= x1[i])
-        if not (others & ~within & (height >= ROWMATE * height[i])).any():
+        if not (others & ~within(i, (y0, y1, x0, x1)) & (height >= ROWMATE * height[i])).any():
             out[y0[i]:y1[i], x0[i]:x1[i]] |= labels[y0[i]:y1[i], x0[i]:x1[i]] == i + 1
     return out
 
@@ -116,8 +115,7 @@ def holds_writing(mask, labels, i, boxes):
     """Whether piece i (of `labels`; `boxes`: every piece's y0, y1, x0, x1)
     holds writing in its holes, as enclosures asks."""
     y0, y1, x0, x1 = boxes
-    within = (y0[i] < y0) & (y1 <= y1[i]) & (x0[i] < x0) & (x1 <= x1[i])
-    writing = np.flatnonzero(within & (y1 - y0 >= ENCLOSED * (y1[i] - y0[i])))
+    writing = np.flatnonzero(within(i, boxes) & (y1 - y0 >= ENCLOSED * (y1[i] - y0[i])))
     if not writing.size:
         return False
     box = (slice(y0[i], y1[i]), slice(x0[i], x1[i]))
@@ -126,6 +124,12 @@ def holds_writing(mask, labels, i, boxes):
     inside = mask[box] & holes
     return (any(holes[labels[box] == j + 1].all() for j in writing)
             and np.median(ndimage.distance_transform_edt(~piece)[inside]) >= CLEAR * stroke_width(piece))
+
+
+def within(i, boxes):
+    """Which pieces' boxes lie inside piece i's (`boxes`: every piece's y0, y1, x0, x1 arrays)."""
+    y0, y1, x0, x1 = boxes
+    return (y0[i] < y0) & (y1 <= y1[i]) & (x0[i] < x0) & (x1 <= x1[i])
 
 
 def only_a_dot(mask):
