@@ -10,7 +10,8 @@ from scipy import ndimage
 
 from .clean import enclosures, keep_strokes, label_pieces, only_a_dot, page_lines
 from .decode import ImageError, reduce, to_array
-from .masks import THICK_SCALE, stroke_width
+from .masks import THICK_SCALE, otsu, stroke_width
+from .sheet import on_a_sheet
 
 
 MIN_CONTRAST = 0.08      # weaker ink than this (0..1) is not a digit
@@ -77,24 +78,27 @@ def paper_pixels(grey):
     return ~dark if dark.mean() < 0.5 else dark
 
 
-def otsu(values):
-    """Otsu's threshold of values in 0..1 (callers scale them so)."""
-    # np.bincount of 256 levels: the same histogram as np.histogram, 4x faster.
-    levels = np.minimum((np.ravel(values) * 256).astype(np.intp), 255)
-    p = np.bincount(levels, minlength=256) / max(1, levels.size)
-    omega = np.cumsum(p)
-    mu = np.cumsum(p * np.arange(256) / 256)
-    between = (mu[-1] * omega - mu) ** 2 / np.maximum(omega * (1 - omega), 1e-12)
-    return int(np.argmax(between)) / 256
-
-
 def ink_map(img):
     """Ink strength in 0..1 (1 = typical ink, 0 = paper), whatever the
     ink and paper colours, and the mask of the digit's strokes; both at
     the size the ink was found at: at most WORK_SIZE, QUICK_SIZE for a
     large picture that the quick look was enough for."""
     img = reduce(img)
-    return quick_look(img) or full_look(img)
+    return quick_look(img) or sheet_look(img) or full_look(img)
+
+
+def sheet_look(img):
+    """ink_map of the sheet the picture shows on a darker surface (a sticky
+    note on a desk: digits/sheet.py), if it shows one with writing on it,
+    else None. The quick look has turned such a picture down: its paper
+    is uneven, the sheet's colour here and the desk's there."""
+    sheet = on_a_sheet(img)
+    if sheet is None:
+        return None
+    try:
+        return quick_look(sheet) or full_look(sheet)
+    except ImageError:   # nothing written on it: the whole picture is looked at
+        return None
 
 
 def full_look(img):

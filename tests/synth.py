@@ -174,6 +174,35 @@ def sheet_on_table(digit, dirpath):
     return path
 
 
+def note_on_desk(digits, dirpath):
+    """A photo of a sticky note, turned a little, on a dark wooden desk,
+    with its shadow: the note a fifth of the picture, the writing (a digit,
+    or a number as `number` draws it; '' for none) on it in blue ink."""
+    w, h = 800, 600
+    text = str(digits)
+    writing = (draw_digit(int(text), size=200, width=8, ink=255, paper=0, margin=0.2) if len(text) == 1
+               else Image.fromarray(255 - np.asarray(number(text).convert('L'))).resize((240, 90)) if text
+               else Image.new('L', (1, 1), 0))     # nothing written
+    note = Image.new('L', (300, 300), 0)
+    note.paste(writing, ((300 - writing.width) // 2, (300 - writing.height) // 2))
+    sheet = Image.new('L', (300, 300), 255).rotate(8, expand=True)
+    ink = note.rotate(8, expand=True)
+    x, y = 250, 130
+    shape, pen = np.zeros((h, w)), np.zeros((h, w))
+    shape[y:y + sheet.height, x:x + sheet.width] = np.asarray(sheet) / 255
+    pen[y:y + ink.height, x:x + ink.width] = np.asarray(ink) / 255
+    shadow = ndimage.gaussian_filter(np.roll(shape, (12, 12), axis=(0, 1)), 8)
+    yy, xx = np.mgrid[0:h, 0:w]
+    desk = (np.array([110, 70, 40]) * (0.8 + 0.2 * np.sin(yy / 9.0 + np.sin(xx / 60.0)))[..., None]
+            * (1 - 0.5 * shadow[..., None]))
+    img = desk * (1 - shape[..., None]) + np.array([245, 228, 110]) * shape[..., None]
+    img = img * (1 - pen[..., None]) + np.array([25, 30, 110]) * pen[..., None]
+    img += np.random.default_rng(len(text)).normal(0, 4, img.shape)
+    path = os.path.join(dirpath, f"{text or 'nothing'}_on_a_note.jpg")
+    Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(path, quality=85)
+    return path
+
+
 def thin_strokes(digit):
     """A fine pen line (2 px) on a large canvas."""
     return draw_digit(digit, size=(1000, 800), width=2, margin=0.25, offset=(60, 20))

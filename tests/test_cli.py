@@ -234,6 +234,11 @@ def test_a_number_photographed_askew_is_read_level(model, tmp_path):
     assert predict(model, *paths).stdout == ''.join(f'{p}\t40718\n' for p in paths)
 
 
+def test_a_number_on_a_sticky_note_on_a_desk_is_read_from_the_note(model, tmp_path):
+    paths = [synth.note_on_desk(text, str(tmp_path)) for text in ('2026', '7')]   # read 1 and 0 before
+    assert predict(model, *paths).stdout == f'{paths[0]}\t2026\n{paths[1]}\t7\n'
+
+
 # ------------------------------------------------------------------ --evaluate
 
 def matrix_row(digit, counts):

@@ -98,6 +98,7 @@ CONDITIONS = {
     'shadowed_photo': lambda d, tmp: synth.shadowed_photo(d, tmp),
     'grainy_photo': lambda d, tmp: synth.grainy_photo(d, tmp),
     'sheet_on_table': lambda d, tmp: synth.sheet_on_table(d, tmp),
+    'note_on_desk': lambda d, tmp: synth.note_on_desk(d, tmp),
     'table_in_a_corner': lambda d, tmp: synth.table_in_a_corner(d, tmp),
     'thin_strokes': lambda d, tmp: synth.thin_strokes(d),
     'notebook_photo': lambda d, tmp: synth.notebook_photo(d, tmp),
