@@ -25,6 +25,7 @@ QUICK_STROKE = 4         # strokes at least this wide in that look are seen well
 EVEN_PAPER_SIZE = 64     # px: pictures up to this have even paper, and no grain
 BACKGROUND_SIZE = 48     # px: the small copy the paper's colour is estimated on
 SHADOW_WINDOW = 4        # stroke widths: the window that follows a shadow's edge
+ON_LINE, ALONG = 0.8, 2  # a piece with this much of its ink within ALONG px of the paper's lines is theirs
 
 
 def local_background(rgb):
@@ -148,11 +149,27 @@ def ink_of(rgb, background=None):
     if noisy(distance, t, mask):
         rgb, distance, t, mask, lines = less_grainy(rgb, background, distance, (t, mask, lines))
     if uneven(background):
-        distance, t, mask, lines = in_shadows(rgb, distance, stroke_width(mask))
+        distance, t, mask, shadowed_lines = in_shadows(rgb, distance, stroke_width(mask))
+        mask, lines = off_the_lines(mask, lines), lines | shadowed_lines
     ink_level = np.median(distance[mask])
     floor = t / 2
     ink = np.clip((distance - floor) / max(ink_level - floor, 1e-6), 0, 1).astype(np.float32)
     return without_lines(ink, mask, lines), mask
+
+
+def off_the_lines(mask, lines):
+    """The mask without its pieces that lie along the paper's `lines`,
+    those found before the shadows were followed (see in_shadows): there,
+    uneven light and grain can break a ruled line into dashes too short to
+    be seen as a line, and each would read as a digit. A digit's strokes
+    cross a line; they do not lie along it."""
+    if not lines.any():
+        return mask
+    near = ndimage.binary_dilation(lines, structure=np.ones((2 * ALONG + 1, 2 * ALONG + 1)))
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3)))
+    along = np.concatenate(([False], ndimage.mean(near, labels, np.arange(1, n + 1)) >= ON_LINE))
+    kept = mask & ~along[labels]
+    return kept if kept.any() else mask
 
 
 def without_lines(ink, mask, lines):

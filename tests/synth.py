@@ -13,7 +13,7 @@ import os
 import random
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 from scipy import ndimage
 
 _spec = importlib.util.spec_from_file_location(
@@ -92,6 +92,28 @@ def notebook_photo(digit, dirpath):
     noisy = np.asarray(img, float) + np.random.default_rng(digit).normal(0, 4, (h, w, 1))
     path = os.path.join(dirpath, f'{digit}_notebook.jpg')
     Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save(path, quality=85)
+    return path
+
+
+def number_in_a_notebook(text, dirpath):
+    """A number in fine ballpoint written on a line of a notebook page, the
+    page photographed in uneven light (darker to one side) with camera
+    grain, JPEG at quality 60: its digits about as tall as the lines are apart."""
+    w, h = 800, 600
+    writing = np.asarray(number(text).convert('L').resize((26 * len(text), 30), Image.BOX), float) / 255
+    paper = np.zeros((h, w, 3)) + (246, 245, 238)
+    for y in range(40, h, 34):
+        paper[y:y + 2] = (165, 185, 225)
+    paper[:, 88:90] = (230, 140, 140)
+    ink = np.zeros((h, w, 1))
+    ink[312 - 30:312, 420:420 + writing.shape[1], 0] = 1 - writing      # on the line at row 312
+    img = paper * (1 - ink) + np.array([25, 45, 150]) * ink
+    yy, xx = np.mgrid[0:h, 0:w]
+    img = img * (1 - 0.3 * (xx / w * 0.4 + yy / h * 0.6))[..., None]
+    img += np.random.default_rng(len(text)).normal(0, 5, (h, w, 1))
+    path = os.path.join(dirpath, f'{text}_notebook.jpg')
+    Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.7)).save(
+        path, quality=60)
     return path
 
 

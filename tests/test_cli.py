@@ -239,6 +239,11 @@ def test_a_number_on_a_sticky_note_on_a_desk_is_read_from_the_note(model, tmp_pa
     assert predict(model, *paths).stdout == f'{paths[0]}\t2026\n{paths[1]}\t7\n'
 
 
+def test_a_small_number_on_a_notebook_page_in_uneven_light_is_read(model, tmp_path):
+    paths = [synth.number_in_a_notebook(text, str(tmp_path)) for text in ('65845', '461')]   # read 1 before
+    assert predict(model, *paths).stdout == f'{paths[0]}\t65845\n{paths[1]}\t461\n'
+
+
 # ------------------------------------------------------------------ --evaluate
 
 def matrix_row(digit, counts):

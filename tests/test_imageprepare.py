@@ -582,6 +582,25 @@ def test_a_thin_1_beside_a_speck_is_the_digit():
 
 
 @quick
+def test_dashes_along_the_papers_lines_are_not_the_writing():
+    """What uneven light leaves of a ruled line, dashes lying along it, is
+    dropped (ink.off_the_lines); a digit crossing the line is kept, and if
+    nothing but dashes is left, they are."""
+    from digits.ink import off_the_lines
+    lines = np.zeros((100, 200), bool)
+    lines[40:42] = True
+    mask = np.zeros_like(lines)
+    mask[40:42, 10:30] = mask[39:42, 60:75] = True              # dashes, one a pixel thicker
+    mask[25:60, 120:124] = True                                  # a 1 crossing the line
+    kept = off_the_lines(mask, lines)
+    assert not kept[:, :100].any() and kept[25:60, 120:124].all()
+    dashes = mask.copy()
+    dashes[:, 100:] = False
+    assert np.array_equal(off_the_lines(dashes, lines), dashes)
+    assert np.array_equal(off_the_lines(mask, np.zeros_like(lines)), mask)
+
+
+@quick
 def test_ruled_lines_as_thick_as_a_ballpoint_are_found():
     from digits.clean import page_lines
     digit = straight_digit([(30, 0, 45, 100), (45, 100, 80, 60)], (640, 480), 1.6, (260, 150), width=4)
