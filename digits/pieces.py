@@ -16,7 +16,7 @@ from .lines import strokes_box, to_line
 from .masks import around, stroke_width
 from .normalise import prepare_digit, prepare_widths, stretched
 from .rows import row_of_each
-from .separators import closing_marks, separators_in
+from .separators import separators_in
 
 
 MIN_ASPECT = 0.6   # width over height below which a piece is one digit (a 1 touching a 0 is about 0.7)
@@ -118,12 +118,6 @@ def number_candidates(ink, mask, found, marks_ink=None):
     `marks_ink`, the whole picture's ink (a row's `ink` keeps only what
     lies near its strokes, not its dots), if given."""
     entries = Candidates()
-    marks = closing_marks(found)
-    if marks:   # an amount's closing '.-' is not its last digits
-        found = [p for p in found if not any(p is m for m in marks)]
-        gone = np.logical_or.reduce([m[4] for m in marks])
-        mask = mask & ~gone
-        ink = np.where(ndimage.binary_dilation(gone, iterations=2) & ~mask, 0, ink)
     strokes = strokes_box(mask)
     entries.line = to_line(ink, strokes)
     if marks_ink is not None:

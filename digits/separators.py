@@ -11,8 +11,7 @@ wide as the pen and as dark as the digits' ink, so that grain, specks and
 what is left of a printed line or pattern are not taken for one.
 Each is printed between the two digits read either side of it
 (`between_digits`); marks before the first digit or after the last, such
-as a cheque's closing '.-', are left out; those after the last are taken
-out of the number's ink before it is read (`closing_marks`). A '/' is as tall as a digit and
+as a cheque's closing '.-', are left out. A '/' is as tall as a digit and
 shaped like a 1, so only the date reader says where slashes are
 (digits/reading.py, reread_dates).
 """
@@ -44,8 +43,10 @@ def separators_in(ink, mask, found, box, width):
     writing, left to right: its ink map and mask (digits/ink.py), its
     pieces `found` (x0, x1, y0, y1, mask: pieces.pieces), and the `box` and
     `width` of its line image (lines.to_line)."""
-    digits, top, bottom, height = digits_of(found)
-    pen = stroke_width(mask)
+    tallest = max(y1 - y0 for _, _, y0, y1, _ in found)
+    digits = [(x0, x1, y0, y1) for x0, x1, y0, y1, _ in found if y1 - y0 >= TALL * tallest]
+    top, bottom = np.median([d[2] for d in digits]), np.median([d[3] for d in digits])
+    height, pen = max(bottom - top, 1), stroke_width(mask)
     labels, _ = ndimage.label(ink > INKED, structure=np.ones((3, 3)))
     out = []
     for i, (ys, xs) in enumerate(ndimage.find_objects(labels), start=1):
@@ -55,37 +56,9 @@ def separators_in(ink, mask, found, box, width):
                 or ink[ys, xs][labels[ys, xs] == i].max() < STRONG):
             continue          # not a separator; or grain, a speck, a printed line's remains
         # in a digit's columns, it is part of that digit (a 5's flag, a 4's bar)
-        if not any(min(x1, d[1]) - max(x0, d[0]) > (x1 - x0) / 2 for d in digits):
+        if not any(min(x1, d1) - max(x0, d0) > (x1 - x0) / 2 for d0, d1, _, _ in digits):
             out.append((column_of((x0 + x1) / 2, box, width), mark))
     return sorted(out)
-
-
-def closing_marks(found):
-    """The pieces `found` (x0, x1, y0, y1, mask: pieces.pieces) that are
-    marks written after the number's last digit, such as an amount's
-    closing '.', ',' or '-': right to left, each piece shaped and placed as
-    `kind` finds a separator, with no digit in its columns or beyond, up to
-    the first that is not. The readers were not made to read them: left in,
-    on real cheques, they changed how the digits before them were read."""
-    digits, top, bottom, height = digits_of(found)
-    last = max(d[1] for d in digits)
-    out = []
-    for p in sorted(found, key=lambda p: -p[1]):
-        x0, x1, y0, y1, _ = p
-        if x0 < last or kind((x1 - x0) / height, (y1 - y0) / height,
-                             ((y0 + y1) / 2 - top) / height, y1 > bottom) is None:
-            break
-        out.append(p)
-    return out
-
-
-def digits_of(found):
-    """The pieces `found` as tall as TALL of the tallest (the digits), the
-    medians of their tops and of their bottoms, and the height between."""
-    tallest = max(y1 - y0 for _, _, y0, y1, _ in found)
-    digits = [p for p in found if p[3] - p[2] >= TALL * tallest]
-    top, bottom = np.median([d[2] for d in digits]), np.median([d[3] for d in digits])
-    return digits, top, bottom, max(bottom - top, 1)
 
 
 def kind(w, h, middle, below):

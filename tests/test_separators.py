@@ -9,7 +9,7 @@ from conftest import needs_mnist, run
 from digits.lines import column_of, strokes_box, to_line
 from digits.pieces import pieces
 from digits.reading import Digit, Reading, joined
-from digits.separators import between_digits, closing_marks, kind, separators_in
+from digits.separators import between_digits, kind, separators_in
 
 quick = pytest.mark.quick
 
@@ -65,33 +65,6 @@ def test_separators_are_found_in_the_ink_map_and_land_where_the_line_shows_them(
     assert line[10:22, int(dash_at)].max() > 0.5           # the dash's, at mid-height
     columns = [column_of(x + 12, box, line.shape[1]) for x in (20, 80, 140)]   # the rings' middles
     assert between_digits(found, columns) == {1: '.', 2: '-'}
-
-
-@quick
-def test_marks_after_the_last_digit_are_closing_marks():
-    """A closing '.', ',', '-' or '.-' after the last digit; not a small digit
-    there, nor a mark between digits, nor marks with a digit after them."""
-    dot, comma, dash = (170, 52, 5, 5, 1.0), (172, 50, 5, 16, 1.0), (168, 38, 18, 4, 1.0)
-    small_zero, small_one = (170, 44, 14, 14, 1.0), (172, 40, 4, 20, 1.0)   # half as tall
-    for marks, closing in [([dot], 1), ([comma], 1), ([dash], 1), ([(166, 52, 5, 5, 1.0), (176, 38, 16, 4, 1.0)], 2),
-                           ([small_zero], 0), ([small_one], 0), ([(55, 52, 5, 5, 1.0)], 0), ([dot, (180, 20, 24, 40, 1.0)], 0)]:
-        ink, _ = row_of_rings(marks)
-        if marks[0] == small_zero:
-            ink[48:54, 174:180] = 0        # a ring, not a blot
-        found = pieces(ink > 0.5)
-        assert len(closing_marks(found)) == closing, marks
-
-
-@quick
-def test_closing_marks_are_not_in_the_line_the_number_reader_reads():
-    from digits.pieces import number_candidates
-    rings, _ = row_of_rings([])
-    for marks in ([(170, 52, 5, 5, 1.0)], [(166, 52, 5, 5, 1.0), (176, 38, 16, 4, 1.0)]):
-        ink, _ = row_of_rings(marks)
-        got = number_candidates(ink, ink > 0.5, pieces(ink > 0.5))
-        assert np.array_equal(got.line, to_line(rings, strokes_box(rings > 0.5))) and len(got) == 3
-    ink, _ = row_of_rings([(180, 20, 24, 40, 1.0)])          # a fourth digit stays
-    assert len(number_candidates(ink, ink > 0.5, pieces(ink > 0.5))) == 4
 
 
 @quick
