@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from .clean import enclosures, keep_strokes, label_pieces, only_a_dot, page_lines
+from .clean import enclosures, keep_strokes, label_pieces, only_a_dot, page_lines, run_lengths
 from .decode import ImageError, reduce, to_array
 from .masks import THICK_SCALE, otsu, stroke_width
 from .sheet import on_a_sheet
@@ -25,7 +25,8 @@ QUICK_STROKE = 4         # strokes at least this wide in that look are seen well
 EVEN_PAPER_SIZE = 64     # px: pictures up to this have even paper, and no grain
 BACKGROUND_SIZE = 48     # px: the small copy the paper's colour is estimated on
 SHADOW_WINDOW = 4        # stroke widths: the window that follows a shadow's edge
-ON_LINE, ALONG = 0.8, 2  # a piece with this much of its ink within ALONG px of the paper's lines is theirs
+ON_LINE, ALONG = 0.8, 1  # a piece with this much of its ink within ALONG px of the paper's lines is theirs...
+THIN_LINE = 6            # ...of their parts at most this many px thick
 
 
 def local_background(rgb):
@@ -162,7 +163,11 @@ def off_the_lines(mask, lines):
     those found before the shadows were followed (see in_shadows): there,
     uneven light and grain can break a ruled line into dashes too short to
     be seen as a line, and each would read as a digit. A digit's strokes
-    cross a line; they do not lie along it."""
+    cross a line; they do not lie along it. Only the lines' thin parts
+    count: on a page lit unevenly enough, a whole bright card can be taken
+    for lines, and a digit lies near its edge."""
+    if lines.any():
+        lines = lines & ((run_lengths(lines, 0) <= THIN_LINE) | (run_lengths(lines, 1) <= THIN_LINE))
     if not lines.any():
         return mask
     near = ndimage.binary_dilation(lines, structure=np.ones((2 * ALONG + 1, 2 * ALONG + 1)))

@@ -26,6 +26,7 @@ SURROUND = 0.1      # of the surround: at most this much as bright as the sheet 
 WRITING = 0.88      # of the sheet: the writing on it covers at most the rest (a bold white 0's hole more)
 THICK = 0.2         # of its box's long side: how far its middle is from its edge (a sheet up to 2.5:1)
 SOLID = 0.95        # of its convex hull: a sheet fills this much of it (a bold white digit less)
+EDGE_GAP, EDGE = 9, 3   # px: notches in the sheet's edge filled, and its edge left out (see sheet_at_full_size)
 
 
 def on_a_sheet(img):
@@ -34,29 +35,46 @@ def on_a_sheet(img):
     if max(img.size) <= SMALLEST or img.mode not in ('L', 'RGB'):   # a photo: not a drawing, not a canvas
         return None
     k = max(1, max(img.size) // LOOK)        # each pixel of the small copy is k x k of the picture
-    sheet = sheet_in(np.asarray(img.reduce(k).convert('L'), np.float32) / 255)
-    if sheet is None:
+    found = sheet_in(np.asarray(img.reduce(k).convert('L'), np.float32) / 255)
+    if found is None:
         return None
-    sheet = ndimage.binary_erosion(sheet)        # not its edge, nor the shadow along it
-    rows, cols = np.flatnonzero(sheet.any(axis=1)), np.flatnonzero(sheet.any(axis=0))
-    if not rows.size:
+    small, level = found
+    rows, cols = np.flatnonzero(small.any(axis=1)), np.flatnonzero(small.any(axis=0))
+    box = (max(0, (cols[0] - 1) * k), max(0, (rows[0] - 1) * k),
+           min(img.width, (cols[-1] + 2) * k), min(img.height, (rows[-1] + 2) * k))
+    crop = img.crop(box)
+    sheet = sheet_at_full_size(np.asarray(crop.convert('L'), np.float32) / 255 > level)
+    if not sheet.any():
         return None
-    box = (cols[0] * k, rows[0] * k, min(img.width, (cols[-1] + 1) * k), min(img.height, (rows[-1] + 1) * k))
-    rgb = to_array(img.crop(box))
-    inside = np.asarray(Image.fromarray(sheet[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1])
-                        .resize(rgb.shape[1::-1], Image.NEAREST))
-    rgb = np.where(inside[..., None], rgb, np.median(rgb[inside], axis=0))
+    rgb = to_array(crop)
+    rgb = np.where(sheet[..., None], rgb, np.median(rgb[sheet], axis=0))
     return Image.fromarray(np.round(255 * (rgb[..., 0] if rgb.shape[2] == 1 else rgb)).astype(np.uint8))
 
 
+def sheet_at_full_size(bright):
+    """The sheet's mask in its crop, from the pixels as bright as its paper:
+    the largest such region, its writing filled in, and closed over EDGE_GAP
+    px so that a stroke ending at its edge is not cut off; less EDGE px
+    round it (its edge and the shadow along it). The small copy places the
+    edge only to within a few pixels of the picture."""
+    labels, n = ndimage.label(bright)
+    if n == 0:
+        return bright
+    sheet = ndimage.binary_fill_holes(labels == np.argmax(np.bincount(labels.ravel())[1:]) + 1)
+    sheet = ndimage.binary_fill_holes(ndimage.binary_closing(sheet, np.ones((EDGE_GAP, EDGE_GAP)), border_value=0))
+    return ndimage.binary_erosion(sheet, iterations=EDGE)
+
+
 def sheet_in(grey):
-    """The mask of a sheet in a small grey picture (0..1): the largest bright
-    region, its holes (the writing) filled, if it is shaped like a sheet and
-    lies on a darker surround that shows all round it; else None."""
+    """(mask, brightness threshold) of a sheet in a small grey picture
+    (0..1): the largest bright region, its holes (the writing) filled, if
+    it is shaped like a sheet and lies on a darker surround that shows all
+    round it; else None."""
     low, high = grey.min(), grey.max()
     if high - low < CONTRAST:
         return None
-    bright = grey > low + otsu((grey - low) / (high - low)) * (high - low)
+    level = low + otsu((grey - low) / (high - low)) * (high - low)
+    bright = grey > level
     labels, n = ndimage.label(bright)
     if n == 0:
         return None
@@ -72,7 +90,7 @@ def sheet_in(grey):
     middle = ndimage.distance_transform_edt(np.pad(sheet, 1)).max()
     if middle < THICK * max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1) or solidity(sheet) < SOLID:
         return None
-    return sheet
+    return sheet, level
 
 
 def solidity(mask):

@@ -598,6 +598,11 @@ def test_dashes_along_the_papers_lines_are_not_the_writing():
     dashes[:, 100:] = False
     assert np.array_equal(off_the_lines(dashes, lines), dashes)
     assert np.array_equal(off_the_lines(mask, np.zeros_like(lines)), mask)
+    card = np.zeros_like(lines)                  # a bright card taken whole for the paper's lines
+    card[20:80, 50:150] = True
+    ones = np.zeros_like(lines)
+    ones[30:70, 52:55] = ones[30:70, 160:163] = True     # a 1 written 2 px from its edge, one beside it
+    assert np.array_equal(off_the_lines(ones, card), ones)
 
 
 @quick

@@ -31,8 +31,8 @@ def desk_with(sheet_box, angle=10, size=(120, 90), desk=0.3, paper=0.9):
 @quick
 def test_a_sheet_on_a_desk_is_found_with_its_writing():
     grey, truth = desk_with((35, 20, 85, 70))
-    found = sheet_in(grey)
-    assert found is not None
+    found, level = sheet_in(grey)
+    assert 0.3 <= level < 0.9
     assert (found & truth).sum() >= 0.95 * truth.sum() and (found & ~truth).sum() <= 0.02 * truth.sum()
 
 
@@ -75,3 +75,19 @@ def test_the_picture_is_cut_down_to_the_note_and_its_corners_painted_as_paper(tm
 def test_an_empty_note_is_looked_at_whole(tmp_path):
     blank = reduce(load_image(synth.note_on_desk('', str(tmp_path))))
     assert on_a_sheet(blank) is not None and sheet_look(blank) is None
+
+
+@quick
+@pytest.mark.parametrize('gap', [3, 4])
+def test_writing_close_to_the_sheets_edge_is_kept(gap):
+    """The sheet's edge is placed on the picture itself, not on the small
+    copy it was found on (5 px a pixel here): a 1 written `gap` px from it
+    stays whole."""
+    rgb = np.zeros((450, 600, 3), np.uint8) + np.array([60, 50, 40], np.uint8)
+    rgb[150:300, 200:400] = (240, 235, 200)
+    rgb[180:270, 200 + gap:204 + gap] = (20, 20, 60)            # the 1 near the left edge, 4 px wide
+    rgb[200:250, 290:294] = rgb[200:204, 290:330] = (20, 20, 60)  # more writing in the middle
+    sheet = on_a_sheet(Image.fromarray(rgb))
+    assert sheet is not None
+    grey = np.asarray(sheet.convert('L'))
+    assert (grey[:, :40] < 100).sum() >= 0.95 * 90 * 4           # all of it
