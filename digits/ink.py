@@ -151,6 +151,7 @@ def ink_of(rgb, background=None):
         rgb, distance, t, mask, lines = less_grainy(rgb, background, distance, (t, mask, lines))
     if uneven(background):
         distance, t, mask, shadowed_lines = in_shadows(rgb, distance, stroke_width(mask))
+        lines = thin_parts(lines)
         mask, lines = off_the_lines(mask, lines), lines | shadowed_lines
     ink_level = np.median(distance[mask])
     floor = t / 2
@@ -158,16 +159,21 @@ def ink_of(rgb, background=None):
     return without_lines(ink, mask, lines), mask
 
 
+def thin_parts(lines):
+    """The parts of the paper's `lines` at most THIN_LINE thick, across or
+    down: where the paper's light is uneven, the first look can take a
+    whole bright card on a dark desk for lines."""
+    if not lines.any():
+        return lines
+    return lines & ((run_lengths(lines, 0) <= THIN_LINE) | (run_lengths(lines, 1) <= THIN_LINE))
+
+
 def off_the_lines(mask, lines):
     """The mask without its pieces that lie along the paper's `lines`,
-    those found before the shadows were followed (see in_shadows): there,
-    uneven light and grain can break a ruled line into dashes too short to
-    be seen as a line, and each would read as a digit. A digit's strokes
-    cross a line; they do not lie along it. Only the lines' thin parts
-    count: on a page lit unevenly enough, a whole bright card can be taken
-    for lines, and a digit lies near its edge."""
-    if lines.any():
-        lines = lines & ((run_lengths(lines, 0) <= THIN_LINE) | (run_lengths(lines, 1) <= THIN_LINE))
+    those found before the shadows were followed (see in_shadows; their
+    thin_parts): there, uneven light and grain can break a ruled line into
+    dashes too short to be seen as a line, and each would read as a digit.
+    A digit's strokes cross a line; they do not lie along it."""
     if not lines.any():
         return mask
     near = ndimage.binary_dilation(lines, structure=np.ones((2 * ALONG + 1, 2 * ALONG + 1)))
