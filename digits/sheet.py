@@ -57,10 +57,9 @@ def sheet_at_full_size(bright):
     px so that a stroke ending at its edge is not cut off; less EDGE px
     round it (its edge and the shadow along it). The small copy places the
     edge only to within a few pixels of the picture."""
-    labels, n = ndimage.label(bright)
-    if n == 0:
+    if not bright.any():
         return bright
-    sheet = ndimage.binary_fill_holes(labels == np.argmax(np.bincount(labels.ravel())[1:]) + 1)
+    sheet = ndimage.binary_fill_holes(largest(bright))
     sheet = ndimage.binary_fill_holes(ndimage.binary_closing(sheet, np.ones((EDGE_GAP, EDGE_GAP)), border_value=0))
     return ndimage.binary_erosion(sheet, iterations=EDGE)
 
@@ -75,10 +74,9 @@ def sheet_in(grey):
         return None
     level = low + otsu((grey - low) / (high - low)) * (high - low)
     bright = grey > level
-    labels, n = ndimage.label(bright)
-    if n == 0:
+    if not bright.any():
         return None
-    outline = labels == np.argmax(np.bincount(labels.ravel())[1:]) + 1
+    outline = largest(bright)
     sheet = ndimage.binary_fill_holes(outline)
     surround = ~sheet
     edges = sheet[0].any() or sheet[-1].any() or sheet[:, 0].any() or sheet[:, -1].any()
@@ -91,6 +89,12 @@ def sheet_in(grey):
     if middle < THICK * max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1) or solidity(sheet) < SOLID:
         return None
     return sheet, level
+
+
+def largest(mask):
+    """The largest connected region of a mask that has one."""
+    labels, _ = ndimage.label(mask)
+    return labels == np.argmax(np.bincount(labels.ravel())[1:]) + 1
 
 
 def solidity(mask):
